@@ -1,0 +1,1 @@
+"""LangGraph graphs deployed on the Agent Server."""

@@ -1,0 +1,110 @@
+"""The `workflow` graph: runs a compiled plan one step per super-step.
+
+Each node executes exactly one step and returns, so every finished step is its own
+checkpoint: progress is exact, a resumed thread never redoes a finished step, and
+time travel can go back to any step boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+
+from agents.model import chat_model
+from agents.state import PlanStep, StepResult, WorkflowState
+
+SYSTEM_PROMPT = (
+    "You are a workflow agent. Carry out the current step's instructions precisely, "
+    "using the results of earlier steps in this conversation. Answer with the step's result."
+)
+
+
+def next_step(state: WorkflowState) -> PlanStep | None:
+    """The first step of the plan that has not finished, if any."""
+    done = set(state.get("completed", []))
+    return next((s for s in state.get("plan", []) if s["id"] not in done), None)
+
+
+def route(state: WorkflowState) -> str:
+    """Send the thread to the node for its next step, or end it."""
+    if state.get("outcome") == "rejected":
+        return END
+    step = next_step(state)
+    if step is None:
+        return END
+    return "approval" if step["type"] == "approval" else "task"
+
+
+def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int) -> dict[str, Any]:
+    return {
+        "event": event,
+        "step_id": step["id"],
+        "title": step["title"],
+        "completed_steps": done,
+        "total_steps": len(state.get("plan", [])),
+    }
+
+
+def _finish(
+    state: WorkflowState, step: PlanStep, result: StepResult, rejected: bool = False
+) -> dict[str, Any]:
+    """The state update that records one finished step, and its progress event."""
+    completed = [*state.get("completed", []), step["id"]]
+    last = rejected or len(completed) == len(state.get("plan", []))
+    get_stream_writer()(_progress_event("step_finished", state, step, len(completed)))
+    outcome = ("rejected" if rejected else "completed") if last else None
+    return {
+        "results": {**state.get("results", {}), step["id"]: result},
+        "completed": completed,
+        "phase": "done" if last else "running",
+        "outcome": outcome,
+    }
+
+
+async def run_task(state: WorkflowState) -> dict[str, Any]:
+    """Have the model carry out the next task step."""
+    step = next_step(state)
+    assert step is not None, "route() only sends threads with a pending step here"
+    done = len(state.get("completed", []))
+    get_stream_writer()(_progress_event("step_started", state, step, done))
+    total = len(state.get("plan", []))
+    request = HumanMessage(content=f"Step {done + 1}/{total}: {step['title']}\n\n{step['prompt']}")
+    reply = await chat_model().ainvoke(
+        [SystemMessage(content=SYSTEM_PROMPT), *state.get("messages", []), request]
+    )
+    answer = AIMessage(content=reply.text, name=step["id"])
+    update = _finish(state, step, {"output": reply.text, "approved": None})
+    return {**update, "messages": [request, answer]}
+
+
+def run_approval(state: WorkflowState) -> dict[str, Any]:
+    """Stop the thread until a person answers the step's question."""
+    step = next_step(state)
+    assert step is not None, "route() only sends threads with a pending step here"
+    done = len(state.get("completed", []))
+    get_stream_writer()(_progress_event("step_started", state, step, done))
+    answer = interrupt({"step_id": step["id"], "title": step["title"], "question": step["prompt"]})
+    approved = bool(answer.get("approved")) if isinstance(answer, dict) else bool(answer)
+    comment = str(answer.get("comment") or "") if isinstance(answer, dict) else ""
+    verdict = "approved" if approved else "rejected"
+    output = f"{verdict}: {comment}" if comment else verdict
+    update = _finish(state, step, {"output": output, "approved": approved}, rejected=not approved)
+    note = HumanMessage(content=f"Approval '{step['title']}': {output}")
+    return {**update, "messages": [note]}
+
+
+def build_graph() -> Any:
+    builder = StateGraph(WorkflowState)
+    builder.add_node("task", run_task)
+    builder.add_node("approval", run_approval)
+    builder.add_conditional_edges(START, route)
+    builder.add_conditional_edges("task", route)
+    builder.add_conditional_edges("approval", route)
+    return builder.compile()
+
+
+graph = build_graph()

@@ -1,0 +1,1 @@
+"""Threadgate: a stateless gateway for durable AI workflows on LangGraph Platform."""

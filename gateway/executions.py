@@ -1,0 +1,126 @@
+"""Starting a workflow run on the Agent Server, and finding it again by execution id.
+
+An execution id is `<thread_id>.<run_id>`: it carries what is needed to look the run
+up, so any gateway replica answers for it and a restart forgets nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError
+from langgraph_sdk.schema import StreamMode
+
+from gateway.errors import GatewayError, not_found
+from gateway.models import ExecuteRequest
+from gateway.prompts import follow_up_plan, workflow_brief
+from gateway.settings import Settings
+from gateway.workflow_parser import WorkflowPlan, parse_workflow
+
+logger = logging.getLogger(__name__)
+
+# Stream modes every run publishes, so a WebSocket can join it later and see them all.
+STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EXECUTION_ID = re.compile(rf"^({_UUID})\.({_UUID})$")
+
+
+@dataclass(frozen=True)
+class Execution:
+    thread_id: str
+    run_id: str
+
+    @property
+    def execution_id(self) -> str:
+        return f"{self.thread_id}.{self.run_id}"
+
+
+def parse_execution_id(execution_id: str) -> Execution:
+    match = _EXECUTION_ID.match(execution_id)
+    if match is None:
+        raise not_found("execution", execution_id)
+    return Execution(thread_id=match.group(1), run_id=match.group(2))
+
+
+async def plan_for(
+    agent: LangGraphClient, settings: Settings, request: ExecuteRequest
+) -> WorkflowPlan:
+    """The plan a request asks for; validation happens here, before anything is written."""
+    if request.workflow_json is not None:
+        return parse_workflow(request.workflow_json, settings.workflow_limits())
+    assert request.thread_id is not None and request.message is not None  # ExecuteRequest checks
+    thread = await agent.threads.get(request.thread_id)
+    metadata = thread.get("metadata") or {}
+    return follow_up_plan(
+        request.message,
+        workflow_id=str(metadata.get("workflow_id") or "follow-up"),
+        name=str(metadata.get("workflow_name") or "follow-up"),
+    )
+
+
+def run_input(plan: WorkflowPlan) -> dict[str, Any]:
+    """The agent's input for a fresh run of `plan`; messages append to the thread's history."""
+    return {
+        "messages": [{"role": "user", "content": workflow_brief(plan)}],
+        "workflow": {"id": plan.workflow_id, "name": plan.name},
+        "plan": [step.model_dump() for step in plan.steps],
+        "results": {},
+        "completed": [],
+        "phase": "pending",
+        "outcome": None,
+    }
+
+
+def thread_metadata(plan: WorkflowPlan) -> dict[str, Any]:
+    return {"workflow_id": plan.workflow_id, "workflow_name": plan.name}
+
+
+async def start_execution(
+    agent: LangGraphClient, assistant_id: str, plan: WorkflowPlan, thread_id: str | None
+) -> Execution:
+    """Start a background run of `plan`; a busy thread is refused (409), never queued."""
+    if thread_id is not None:
+        execution = await _create_run(agent, assistant_id, thread_id, plan)
+        await agent.threads.update(thread_id, metadata=thread_metadata(plan))
+        return execution
+
+    thread = await agent.threads.create(metadata=thread_metadata(plan))
+    try:
+        return await _create_run(agent, assistant_id, thread["thread_id"], plan)
+    except BaseException:
+        # Never leave a thread behind that no run will ever fill.
+        await _discard_thread(agent, thread["thread_id"])
+        raise
+
+
+async def _create_run(
+    agent: LangGraphClient, assistant_id: str, thread_id: str, plan: WorkflowPlan
+) -> Execution:
+    try:
+        run = await agent.runs.create(
+            thread_id,
+            assistant_id,
+            input=run_input(plan),
+            stream_mode=STREAM_MODES,
+            stream_resumable=True,
+            multitask_strategy="reject",
+        )
+    except ConflictError:
+        raise GatewayError(
+            409,
+            "thread_busy",
+            f"thread '{thread_id}' is already running; wait for it to finish",
+            {"thread_id": thread_id},
+        ) from None
+    return Execution(thread_id=thread_id, run_id=run["run_id"])
+
+
+async def _discard_thread(agent: LangGraphClient, thread_id: str) -> None:
+    try:
+        await agent.threads.delete(thread_id)
+    except Exception:
+        logger.warning("could not delete empty thread %s after a failed start", thread_id)

@@ -1,0 +1,188 @@
+"""Start the embedded stack: an in-memory Agent Server (`langgraph dev`) and the gateway.
+
+`make up` runs `main()`; the integration tests use the same functions, so what the
+tests start is what a person starts. `langgraph dev` silently moves to another port
+when its port is busy, so ports are checked first and `/ok` is asked on the exact port.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+logger = logging.getLogger("threadgate.launcher")
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+class StackError(RuntimeError):
+    """A part of the stack could not start; the message says which and why."""
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def require_free(host: str, port: int, what: str, variable: str) -> None:
+    if not port_is_free(host, port):
+        raise StackError(f"{what} port {host}:{port} is in use; free it or set {variable}")
+
+
+def wait_until_ok(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    """Poll `url` until it answers 200; fail loudly if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(f"{what} exited with code {proc.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise StackError(f"{what} did not answer {url} within {timeout:.0f} s")
+
+
+def agent_server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_NO_VERSION_CHECK": "true"}
+    return {**env, **(extra or {})}
+
+
+def start_agent_server(
+    *,
+    host: str,
+    port: int,
+    workdir: Path,
+    log: IO[bytes] | int | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 90,
+) -> subprocess.Popen[bytes]:
+    """`langgraph dev` on exactly host:port, keeping its data in `workdir/.langgraph_api`."""
+    require_free(host, port, "agent server", "THREADGATE_AGENT_PORT")
+    command = [
+        str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload",
+        "--host", host, "--port", str(port), "--config", str(ROOT / "langgraph.json"),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=workdir, env=agent_server_env(env), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_until_ok(f"http://{host}:{port}/ok", proc, "agent server", timeout)
+    except StackError:
+        stop(proc)
+        raise
+    return proc
+
+
+def start_gateway(
+    *,
+    host: str,
+    port: int,
+    agent_url: str,
+    log: IO[bytes] | int | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30,
+) -> subprocess.Popen[bytes]:
+    """The gateway under uvicorn on host:port, talking to `agent_url`."""
+    require_free(host, port, "gateway", "THREADGATE_PORT")
+    command = [
+        sys.executable, "-m", "uvicorn", "gateway.main:app", "--factory",
+        "--host", host, "--port", str(port),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, **(env or {}), "THREADGATE_AGENT_URL": agent_url},
+    )  # fmt: skip
+    try:
+        wait_until_ok(f"http://{host}:{port}/healthz", proc, "gateway", timeout)
+    except StackError:
+        stop(proc)
+        raise
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Ctrl-C, as a person would, so the in-memory runtime flushes to disk; kill if stuck."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        logger.warning("process %s ignored Ctrl-C for %.0f s; killing it", proc.pid, timeout)
+        proc.kill()
+        proc.wait()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # SIGTERM (a service manager) stops the stack as cleanly as Ctrl-C does; a shell
+    # that started us in the background may have set SIGINT to "ignore", so set both.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    host = os.environ.get("THREADGATE_HOST", "127.0.0.1")
+    agent_port = int(os.environ.get("THREADGATE_AGENT_PORT", "8123"))
+    gateway_port = int(os.environ.get("THREADGATE_PORT", "8002"))
+    agent_url = f"http://{host}:{agent_port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        data = ROOT / ".langgraph_api"
+        data.mkdir(exist_ok=True)
+        server_log = (data / "agent-server.log").open("ab")
+        logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
+        logger.info("its log: %s", server_log.name)
+        procs.append(start_agent_server(host=host, port=agent_port, workdir=ROOT, log=server_log))
+        logger.info("starting the gateway on http://%s:%s", host, gateway_port)
+        procs.append(start_gateway(host=host, port=gateway_port, agent_url=agent_url))
+        logger.info(
+            "Threadgate is up.\n  gateway:      http://%s:%s  (API docs at /docs)\n"
+            "  agent server: %s\nPress Ctrl-C to stop both.",
+            host, gateway_port, agent_url,
+        )  # fmt: skip
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        logger.error("a process of the stack exited; stopping the rest")
+        return 1
+    except StackError as exc:
+        logger.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        logger.info("stopping (the agent server flushes its data to .langgraph_api/)")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

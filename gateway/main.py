@@ -1,0 +1,84 @@
+"""The FastAPI application: wiring only. Routes live in `gateway.routes`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.body_limit import BodySizeLimit
+from gateway.errors import install_error_handlers
+from gateway.routes import health, stream, threads, workflow
+from gateway.settings import Settings, get_settings
+from gateway.workflow_format import workflow_document
+
+logger = logging.getLogger(__name__)
+
+
+def agent_client(settings: Settings) -> LangGraphClient:
+    """The one Agent Server client of this process."""
+    key = settings.agent_api_key.get_secret_value() if settings.agent_api_key else None
+    return get_client(
+        url=str(settings.agent_url).rstrip("/"),
+        api_key=key,
+        timeout=settings.agent_timeout_seconds,
+    )
+
+
+def create_app(settings: Settings | None = None, agent: LangGraphClient | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and a client over a mock transport."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = agent is None
+        app.state.agent = agent or agent_client(settings)
+        logger.info("gateway ready; agent server at %s", settings.agent_url)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.agent.aclose()
+
+    app = FastAPI(
+        title="Threadgate",
+        version="0.1.0",
+        summary="Run, stream and manage durable AI workflows on LangGraph Platform.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, workflow, stream, threads):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the accepted workflow formats as `WorkflowDocument`."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        formats = workflow_document.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(formats.pop("$defs", {}))
+        components["WorkflowDocument"] = formats
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def app() -> FastAPI:
+    """Factory for `uvicorn --factory gateway.main:app`."""
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return create_app(settings)

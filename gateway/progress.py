@@ -1,0 +1,101 @@
+"""Progress of a workflow thread, computed from what the Agent Server stores. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from langgraph_sdk.schema import Thread, ThreadStatus
+from pydantic import BaseModel, Field
+
+
+class WorkflowStatus(StrEnum):
+    """The seeds' thread statuses, as a builder's frontend shows them."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PAUSED = "paused"
+    WAITING = "waiting"
+
+
+class ThreadProgress(BaseModel):
+    """How far a workflow thread has got, in the seed's field names."""
+
+    thread_id: str
+    status: WorkflowStatus
+    current_step: str | None = Field(description="Title of the step running or next to run.")
+    total_steps: int
+    completed_steps: int
+    start_time: datetime
+    last_updated: datetime
+    error_message: str | None = None
+    outcome: str | None = Field(
+        default=None, description="`completed`, or `rejected` when an approval said no."
+    )
+
+
+def _values(thread: Thread) -> dict[str, Any]:
+    values = thread.get("values")
+    return values if isinstance(values, dict) else {}
+
+
+def workflow_status(agent_status: ThreadStatus, phase: str | None) -> WorkflowStatus:
+    """Map the Agent Server's thread status and the agent's phase to a workflow status."""
+    if agent_status == "busy":
+        return WorkflowStatus.RUNNING
+    if agent_status == "interrupted":
+        return WorkflowStatus.WAITING
+    if agent_status == "error":
+        return WorkflowStatus.FAILED
+    if phase == "done":
+        return WorkflowStatus.COMPLETED
+    # Idle with steps left: stopped between steps (a cancelled or paused run).
+    return WorkflowStatus.PAUSED if phase == "running" else WorkflowStatus.PENDING
+
+
+def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] | None]:
+    """The Agent Server search (thread status, values filter) that finds a workflow status."""
+    filters: dict[WorkflowStatus, tuple[ThreadStatus, dict[str, Any] | None]] = {
+        WorkflowStatus.RUNNING: ("busy", None),
+        WorkflowStatus.WAITING: ("interrupted", None),
+        WorkflowStatus.FAILED: ("error", None),
+        WorkflowStatus.COMPLETED: ("idle", {"phase": "done"}),
+        WorkflowStatus.PAUSED: ("idle", {"phase": "running"}),
+        WorkflowStatus.PENDING: ("idle", {"phase": "pending"}),
+    }
+    return filters[status]
+
+
+def thread_progress(thread: Thread, error_message: str | None = None) -> ThreadProgress:
+    values = _values(thread)
+    plan: list[dict[str, Any]] = values.get("plan") or []
+    completed = set(values.get("completed") or [])
+    status = workflow_status(thread["status"], values.get("phase"))
+    upcoming = next((s for s in plan if s.get("id") not in completed), None)
+    current = None
+    if upcoming is not None and status != WorkflowStatus.COMPLETED:
+        current = upcoming.get("title") or upcoming.get("id")
+    return ThreadProgress(
+        thread_id=thread["thread_id"],
+        status=status,
+        current_step=current,
+        total_steps=len(plan),
+        completed_steps=sum(1 for s in plan if s.get("id") in completed),
+        start_time=thread["created_at"],
+        last_updated=thread["updated_at"],
+        error_message=error_message,
+        outcome=values.get("outcome"),
+    )
+
+
+def waiting_question(thread: Thread) -> dict[str, Any] | None:
+    """The approval question a waiting thread asks, if any."""
+    for pending in (thread.get("interrupts") or {}).values():
+        for item in pending:
+            value = item.get("value")
+            if isinstance(value, dict) and "question" in value:
+                return value
+    return None

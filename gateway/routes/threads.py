@@ -1,0 +1,103 @@
+"""Find, inspect and delete workflow threads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from gateway.deps import AgentDep, SettingsDep
+from gateway.models import (
+    UUID_PATTERN,
+    Checkpoint,
+    SortField,
+    SortOrder,
+    ThreadDetails,
+    ThreadPage,
+    ThreadStatePublic,
+)
+from gateway.progress import WorkflowStatus, search_filter
+from gateway.routes.workflow import ERRORS
+from gateway.thread_views import (
+    checkpoint_view,
+    state_view,
+    task_error,
+    thread_details,
+    thread_summary,
+)
+
+router = APIRouter(prefix="/api/threads", tags=["threads"], responses=ERRORS)
+
+ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
+CheckpointQuery = Annotated[
+    str | None, Query(pattern=UUID_PATTERN, description="Read the state at this checkpoint.")
+]
+
+
+@router.get("", response_model=ThreadPage)
+async def list_threads(
+    agent: AgentDep,
+    settings: SettingsDep,
+    workflow_id: Annotated[str | None, Query(max_length=200)] = None,
+    status: WorkflowStatus | None = None,
+    limit: Annotated[int, Query(ge=1)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort_by: SortField = "created_at",
+    sort_order: SortOrder = "desc",
+) -> ThreadPage:
+    """Search workflow threads, newest first unless asked otherwise."""
+    limit = min(limit, settings.max_page_size)
+    filters: dict[str, Any] = {}
+    if workflow_id is not None:
+        filters["metadata"] = {"workflow_id": workflow_id}
+    if status is not None:
+        filters["status"], filters["values"] = search_filter(status)
+    threads = await agent.threads.search(
+        **filters, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+    )
+    total = await agent.threads.count(**filters)
+    return ThreadPage(
+        threads=[thread_summary(t) for t in threads],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
+    )
+
+
+@router.get("/{thread_id}", response_model=ThreadDetails)
+async def get_thread(thread_id: ThreadIdPath, agent: AgentDep) -> ThreadDetails:
+    """One thread with its progress, step results and, when waiting, its question."""
+    thread = await agent.threads.get(thread_id)
+    error = None
+    if thread["status"] == "error":
+        error = task_error(await agent.threads.get_state(thread_id))
+    return thread_details(thread, error)
+
+
+@router.get("/{thread_id}/state", response_model=ThreadStatePublic)
+async def get_thread_state(
+    thread_id: ThreadIdPath, agent: AgentDep, checkpoint_id: CheckpointQuery = None
+) -> ThreadStatePublic:
+    """The thread's state now, or at an earlier checkpoint."""
+    state = await agent.threads.get_state(thread_id, checkpoint_id=checkpoint_id)
+    return state_view(thread_id, state)
+
+
+@router.get("/{thread_id}/history", response_model=list[Checkpoint])
+async def get_thread_history(
+    thread_id: ThreadIdPath,
+    agent: AgentDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: CheckpointQuery = None,
+) -> list[Checkpoint]:
+    """Checkpoints of the thread, newest first: one per finished step."""
+    history = await agent.threads.get_history(thread_id, limit=limit, before=before)
+    return [checkpoint_view(state) for state in history]
+
+
+@router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep) -> Response:
+    """Delete the thread and its checkpoints; later reads answer 404."""
+    await agent.threads.delete(thread_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

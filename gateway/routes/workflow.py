@@ -1,0 +1,69 @@
+"""Run a workflow, and look up one execution."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from langgraph_sdk.errors import NotFoundError
+
+from gateway.deps import AgentDep, SettingsDep
+from gateway.errors import ErrorBody, not_found
+from gateway.executions import parse_execution_id, plan_for, start_execution
+from gateway.models import ExecuteRequest, ExecutionAccepted, ExecutionPublic
+from gateway.progress import WorkflowStatus, thread_progress
+from gateway.thread_views import execution_status, task_error
+
+router = APIRouter(prefix="/api/workflow", tags=["workflow"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody} for code in (404, 409, 413, 422, 502, 503, 504)
+}
+
+
+@router.post(
+    "/execute",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExecutionAccepted,
+    responses=ERRORS,
+)
+async def execute_workflow(
+    request: ExecuteRequest, agent: AgentDep, settings: SettingsDep
+) -> ExecutionAccepted:
+    """Validate a workflow and start it in the background on a new or existing thread."""
+    plan = await plan_for(agent, settings, request)
+    execution = await start_execution(agent, settings.assistant_id, plan, request.thread_id)
+    return ExecutionAccepted(
+        execution_id=execution.execution_id,
+        thread_id=execution.thread_id,
+        status=WorkflowStatus.PENDING,
+    )
+
+
+@router.get("/execution/{execution_id}", response_model=ExecutionPublic, responses=ERRORS)
+async def get_execution(execution_id: str, agent: AgentDep) -> ExecutionPublic:
+    """Status, progress and result or error of one execution."""
+    execution = parse_execution_id(execution_id)
+    try:
+        run = await agent.runs.get(execution.thread_id, execution.run_id)
+        thread = await agent.threads.get(execution.thread_id)
+    except NotFoundError:
+        raise not_found("execution", execution_id) from None
+    progress = thread_progress(thread)
+    outcome = execution_status(run, progress.status)
+    error = None
+    if outcome == WorkflowStatus.FAILED:
+        error = task_error(await agent.threads.get_state(execution.thread_id)) or "run failed"
+        progress.error_message = error
+    finished = outcome in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
+    values = thread.get("values")
+    results = values.get("results") if isinstance(values, dict) else None
+    return ExecutionPublic(
+        execution_id=execution_id,
+        thread_id=execution.thread_id,
+        status=outcome,
+        run_status=run["status"],
+        created_at=run["created_at"],
+        updated_at=run["updated_at"],
+        progress=progress,
+        result=results if finished else None,
+        error=error,
+    )

@@ -1,0 +1,84 @@
+"""The workflow JSON a builder may send, as typed models.
+
+Two shapes are accepted: a React Flow export (`{nodes, edges}`, what a browser
+builder emits) and a plain list (`{name, steps}`). These models are the published
+JSON Schema; `workflow_parser` adds the checks a schema cannot express.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+
+STEP_TYPES = ("task", "approval")
+# React Flow's own node types for the ends of a diagram: ordered, never executed.
+STRUCTURAL_TYPES = ("start", "end", "input", "output")
+
+
+class _Open(BaseModel):
+    # Builders add their own keys (position, style, selected...); they are kept, not rejected.
+    model_config = ConfigDict(extra="allow")
+
+
+class FlowNodeData(_Open):
+    label: str | None = Field(default=None, description="Step title shown in the builder.")
+    instructions: str | None = Field(default=None, description="What a `task` step must do.")
+    prompt: str | None = Field(default=None, description="Accepted in place of `instructions`.")
+    question: str | None = Field(default=None, description="What an `approval` step asks.")
+
+
+class FlowNode(_Open):
+    id: str = Field(description="Unique within the workflow.")
+    type: str | None = Field(
+        default=None,
+        description="`task` (also when missing or `default`), `approval`, or a structural "
+        "`start`/`end`/`input`/`output` node that orders steps but does not run.",
+    )
+    data: FlowNodeData = Field(default_factory=FlowNodeData)
+
+
+class FlowEdge(_Open):
+    id: str | None = None
+    source: str = Field(description="Node id the edge leaves.")
+    target: str = Field(description="Node id the edge enters; it runs after `source`.")
+
+
+class ReactFlowWorkflow(_Open):
+    """A React Flow export: steps run in the order the edges give."""
+
+    id: str | None = Field(default=None, description="Workflow id; derived from content if absent.")
+    name: str | None = None
+    nodes: list[FlowNode]
+    edges: list[FlowEdge] = Field(default_factory=list)
+
+
+class PlainStep(_Open):
+    id: str | None = Field(default=None, description="Defaults to `step-<n>`.")
+    type: str = Field(default="task", description="`task` or `approval`.")
+    title: str | None = None
+    instructions: str | None = None
+    question: str | None = None
+
+
+class PlainWorkflow(_Open):
+    """A plain list: steps run in the order given."""
+
+    id: str | None = Field(default=None, description="Workflow id; derived from content if absent.")
+    name: str | None = None
+    steps: list[PlainStep]
+
+
+def _format_of(raw: Any) -> str:
+    if isinstance(raw, dict):
+        return "react_flow" if "nodes" in raw else "plain"
+    if isinstance(raw, ReactFlowWorkflow):
+        return "react_flow"
+    return "plain"
+
+
+WorkflowDocument = Annotated[
+    Annotated[ReactFlowWorkflow, Tag("react_flow")] | Annotated[PlainWorkflow, Tag("plain")],
+    Discriminator(_format_of),
+]
+workflow_document = TypeAdapter[ReactFlowWorkflow | PlainWorkflow](WorkflowDocument)
