@@ -97,14 +97,15 @@ def run_approval(state: WorkflowState) -> dict[str, Any]:
     return {**update, "messages": [note]}
 
 
-def build_graph() -> Any:
+def build_graph(checkpointer: Any = None) -> Any:
+    """The compiled graph; the Agent Server supplies its own checkpointer."""
     builder = StateGraph(WorkflowState)
     builder.add_node("task", run_task)
     builder.add_node("approval", run_approval)
     builder.add_conditional_edges(START, route)
     builder.add_conditional_edges("task", route)
     builder.add_conditional_edges("approval", route)
-    return builder.compile()
+    return builder.compile(checkpointer=checkpointer)
 
 
 graph = build_graph()

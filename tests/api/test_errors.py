@@ -1,0 +1,194 @@
+"""Every failure answers in one JSON shape with the right status, and writes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import FakeAgent
+
+THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
+RUN = "01a204ae-a28e-7161-ba01-5eed3dcf4684"
+WORKFLOW = {"name": "W", "steps": [{"id": "a", "instructions": "do a"}]}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == code and body["message"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_agent_server_down_is_503_on_readiness_and_reads(client: TestClient, agent: FakeAgent):
+    agent.handler = unreachable
+    assert_error(client.get("/readyz"), 503, "agent_unavailable")
+    assert_error(client.get("/api/threads"), 503, "agent_unavailable")
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_agent_timeout_is_504(client: TestClient, agent: FakeAgent):
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    agent.handler = slow
+    assert_error(client.get(f"/api/threads/{THREAD}"), 504, "agent_timeout")
+
+
+def test_agent_server_5xx_is_502(client: TestClient, agent: FakeAgent):
+    agent.handler = lambda _r: httpx.Response(500, json={"detail": "database exploded at 0x7f"})
+    body = assert_error(client.get(f"/api/threads/{THREAD}"), 502, "agent_error")
+    assert "0x7f" not in body["message"]
+
+
+def test_agent_server_rejecting_our_credential_is_502_not_401(client: TestClient, agent: FakeAgent):
+    agent.handler = lambda _r: httpx.Response(403, json={"detail": "bad key"})
+    assert_error(client.get(f"/api/threads/{THREAD}"), 502, "agent_error")
+
+
+def test_agent_404_passes_through(client: TestClient, agent: FakeAgent):
+    agent.handler = lambda _r: httpx.Response(404, json={"detail": f"Thread {THREAD} not found"})
+    body = assert_error(client.get(f"/api/threads/{THREAD}/state"), 404, "not_found")
+    assert THREAD in body["message"]
+
+
+def test_busy_thread_is_409_not_queued(client: TestClient, agent: FakeAgent):
+    def busy(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/runs"):
+            assert json.loads(request.content)["multitask_strategy"] == "reject"
+            return httpx.Response(409, json={"detail": "Thread is already running a task."})
+        return httpx.Response(200, json={})
+
+    agent.handler = busy
+    response = client.post(
+        "/api/workflow/execute", json={"workflow_json": WORKFLOW, "thread_id": THREAD}
+    )
+    body = assert_error(response, 409, "thread_busy")
+    assert body["details"] == {"thread_id": THREAD}
+    assert ("PATCH", f"/threads/{THREAD}") not in agent.calls()
+
+
+def test_failed_start_deletes_the_thread_it_created(client: TestClient, agent: FakeAgent):
+    def runs_fail(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/threads":
+            now = "2026-01-01T00:00:00+00:00"
+            return httpx.Response(200, json={"thread_id": THREAD, "created_at": now,
+                                             "updated_at": now, "metadata": {}, "status": "idle",
+                                             "values": None, "interrupts": {}})  # fmt: skip
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(503, json={"detail": "queue unavailable"})
+
+    agent.handler = runs_fail
+    assert_error(client.post("/api/workflow/execute", json={"workflow_json": WORKFLOW}), 502,
+                 "agent_error")  # fmt: skip
+    assert agent.calls() == [
+        ("POST", "/threads"), ("POST", f"/threads/{THREAD}/runs"), ("DELETE", f"/threads/{THREAD}"),
+    ]  # fmt: skip
+
+
+def test_invalid_workflow_is_422_naming_the_node_and_calls_nothing(
+    client: TestClient, agent: FakeAgent
+):
+    bad = {"nodes": [{"id": "a", "data": {"instructions": "x"}}, {"id": "b", "type": "telepathy"}]}
+    body = assert_error(client.post("/api/workflow/execute", json={"workflow_json": bad}), 422,
+                        "invalid_workflow")  # fmt: skip
+    assert body["details"] == {"field": "workflow_json.nodes[1].type", "node_id": "b"}
+    assert agent.requests == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"workflow_json": WORKFLOW, "message": "both"},
+        {"message": "follow-up without a thread"},
+        {"workflow_json": WORKFLOW, "thread_id": "../../admin"},
+        {"workflow_json": "a string"},
+    ],
+)
+def test_malformed_requests_are_422(client: TestClient, agent: FakeAgent, payload: dict[str, Any]):
+    assert_error(client.post("/api/workflow/execute", json=payload), 422, "validation_error")
+    assert agent.requests == []
+
+
+def test_body_that_is_not_json_is_422(client: TestClient):
+    response = client.post(
+        "/api/workflow/execute", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert_error(response, 422, "validation_error")
+
+
+def test_oversized_body_is_413(client: TestClient, agent: FakeAgent):
+    huge = {"workflow_json": {"steps": [{"instructions": "x" * 30_000}]}}
+    body = assert_error(client.post("/api/workflow/execute", json=huge), 413, "payload_too_large")
+    assert body["details"] == {"max_bytes": 20_000}
+    assert agent.requests == []
+
+
+def test_oversized_chunked_body_is_413(client: TestClient, agent: FakeAgent):
+    def chunks():
+        yield b'{"workflow_json": {"steps": [{"instructions": "'
+        for _ in range(30):
+            yield b"x" * 1_000
+        yield b'"}]}}'
+
+    response = client.post(
+        "/api/workflow/execute", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_error(response, 413, "payload_too_large")
+    assert agent.requests == []
+
+
+def test_ids_in_paths_are_validated_before_forwarding(client: TestClient, agent: FakeAgent):
+    assert_error(client.get("/api/threads/not-a-uuid"), 422, "validation_error")
+    assert_error(client.get("/api/workflow/execution/nope"), 404, "not_found")
+    assert agent.requests == []
+
+
+def test_unknown_route_uses_the_error_shape(client: TestClient):
+    assert_error(client.get("/api/nothing-here"), 404, "not_found")
+
+
+def test_websocket_invalid_workflow_gets_an_error_frame(client: TestClient, agent: FakeAgent):
+    with client.websocket_connect("/api/workflow/execute/stream") as ws:
+        ws.send_json({"workflow_json": {"nodes": [{"id": "a", "data": {}}]}})
+        frame = ws.receive_json()
+    assert frame["type"] == "error" and frame["error"] == "invalid_workflow"
+    assert frame["details"]["node_id"] == "a"
+    assert agent.requests == []
+
+
+def test_websocket_with_agent_down_gets_an_error_frame(client: TestClient, agent: FakeAgent):
+    agent.handler = unreachable
+    with client.websocket_connect("/api/workflow/execute/stream") as ws:
+        ws.send_json({"workflow_json": WORKFLOW})
+        frame = ws.receive_json()
+    assert frame == {
+        "type": "error",
+        "error": "agent_unavailable",
+        "message": "The agent server cannot be reached.",
+    }
+
+
+def test_websocket_bad_json_gets_an_error_frame(client: TestClient):
+    with client.websocket_connect("/api/workflow/execute/stream") as ws:
+        ws.send_text("{oops")
+        frame = ws.receive_json()
+    assert frame["type"] == "error" and frame["error"] == "validation_error"
+
+
+def test_openapi_publishes_the_workflow_formats(client: TestClient):
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]["schemas"]
+    assert {"WorkflowDocument", "ReactFlowWorkflow", "PlainWorkflow", "FlowNode"} <= set(components)
+    execute = components["ExecuteRequest"]["properties"]["workflow_json"]
+    assert "#/components/schemas/WorkflowDocument" in json.dumps(execute)

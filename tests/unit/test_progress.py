@@ -1,0 +1,103 @@
+"""Progress and statuses computed from Agent Server threads, and stream frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langgraph_sdk.schema import StreamPart
+
+from gateway.executions import Execution
+from gateway.progress import WorkflowStatus, search_filter, thread_progress, waiting_question
+from gateway.stream_frames import frame_for, run_error
+
+PLAN = [{"id": f"s{i}", "title": f"Step {i}", "type": "task", "prompt": "x"} for i in (1, 2, 3)]
+
+
+def thread(status: str = "idle", interrupts: Any = None, **values: Any) -> Any:
+    return {
+        "thread_id": "t",
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:01:00+00:00",
+        "metadata": {},
+        "status": status,
+        "values": values,
+        "interrupts": interrupts or {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("agent_status", "phase", "expected"),
+    [
+        ("busy", "running", WorkflowStatus.RUNNING),
+        ("interrupted", "running", WorkflowStatus.WAITING),
+        ("error", "running", WorkflowStatus.FAILED),
+        ("idle", "done", WorkflowStatus.COMPLETED),
+        ("idle", "running", WorkflowStatus.PAUSED),
+        ("idle", "pending", WorkflowStatus.PENDING),
+        ("idle", None, WorkflowStatus.PENDING),
+    ],
+)
+def test_status_mapping(agent_status: str, phase: str | None, expected: WorkflowStatus):
+    progress = thread_progress(thread(agent_status, plan=PLAN, completed=["s1"], phase=phase))
+    assert progress.status == expected
+
+
+@pytest.mark.parametrize("status", list(WorkflowStatus))
+def test_every_status_has_a_search_that_maps_back_to_it(status: WorkflowStatus):
+    agent_status, values = search_filter(status)
+    found = thread(agent_status, plan=PLAN, **(values or {"phase": "running"}))
+    assert thread_progress(found).status == status
+
+
+def test_counts_and_current_step():
+    progress = thread_progress(thread("busy", plan=PLAN, completed=["s1"], phase="running"))
+    assert (progress.completed_steps, progress.total_steps) == (1, 3)
+    assert progress.current_step == "Step 2"
+    done = thread_progress(thread(plan=PLAN, completed=["s1", "s2", "s3"], phase="done"))
+    assert done.current_step is None and done.completed_steps == 3
+
+
+def test_thread_without_values_is_pending_with_no_steps():
+    progress = thread_progress(thread())
+    assert (progress.status, progress.total_steps, progress.current_step) == (
+        WorkflowStatus.PENDING, 0, None,
+    )  # fmt: skip
+
+
+def test_waiting_question_comes_from_the_interrupt():
+    ask = {"step_id": "s2", "title": "Sign-off", "question": "Ship it?"}
+    waiting = thread("interrupted", interrupts={"task": [{"value": ask, "id": "i"}]})
+    assert waiting_question(waiting) == ask
+    assert waiting_question(thread()) is None
+
+
+def test_frames_for_progress_interrupt_chunks_and_errors():
+    step = {"event": "step_started", "step_id": "s1", "title": "Step 1", "completed_steps": 0,
+            "total_steps": 3}  # fmt: skip
+    assert frame_for(StreamPart("custom", step)) == {
+        "type": "progress", "event": "step_started", "step_id": "s1",
+        "current_step": "Step 1", "completed_steps": 0, "total_steps": 3,
+    }  # fmt: skip
+    ask = {"__interrupt__": [{"value": {"question": "Ship it?"}, "id": "i"}]}
+    interrupt = frame_for(StreamPart("updates", ask))
+    assert interrupt is not None and interrupt["type"] == "interrupt"
+    assert interrupt["question"] == {"question": "Ship it?"}
+    chunk = frame_for(StreamPart("messages", [{"content": "hi"}, {}]))
+    assert chunk is not None and chunk["type"] == "chunk"
+    assert frame_for(StreamPart("metadata", {"run_id": "r"})) is None
+    assert run_error(StreamPart("error", {"error": "ValueError", "message": "boom"})) == "boom"
+    assert run_error(StreamPart("updates", {})) is None
+
+
+def test_execution_id_round_trips():
+    from gateway.errors import GatewayError
+    from gateway.executions import parse_execution_id
+
+    execution = Execution(
+        "01a204ae-a289-7477-8bfd-4c37e06457e1", "01a204ae-a28e-7161-ba01-5eed3dcf4684"
+    )
+    assert parse_execution_id(execution.execution_id) == execution
+    with pytest.raises(GatewayError) as caught:
+        parse_execution_id("not-an-execution")
+    assert caught.value.status == 404
