@@ -38,7 +38,7 @@ def agent() -> FakeAgent:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(max_body_bytes=20_000, _env_file=None)  # type: ignore[call-arg]
+    return Settings(max_body_bytes=20_000, _env_file=None)
 
 
 @pytest.fixture

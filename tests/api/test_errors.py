@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,9 +17,10 @@ RUN = "01a204ae-a28e-7161-ba01-5eed3dcf4684"
 WORKFLOW = {"name": "W", "steps": [{"id": "a", "instructions": "do a"}]}
 
 
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """`response` is from httpx or from the TestClient's own httpx2: both read alike."""
     assert response.status_code == status, response.text
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["error"] == code and body["message"]
     assert "Traceback" not in response.text
     return body
@@ -135,7 +137,7 @@ def test_oversized_body_is_413(client: TestClient, agent: FakeAgent):
 
 
 def test_oversized_chunked_body_is_413(client: TestClient, agent: FakeAgent):
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield b'{"workflow_json": {"steps": [{"instructions": "'
         for _ in range(30):
             yield b"x" * 1_000

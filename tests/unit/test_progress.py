@@ -83,7 +83,7 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
     interrupt = frame_for(StreamPart("updates", ask))
     assert interrupt is not None and interrupt["type"] == "interrupt"
     assert interrupt["question"] == {"question": "Ship it?"}
-    chunk = frame_for(StreamPart("messages", [{"content": "hi"}, {}]))
+    chunk = frame_for(StreamPart("messages", {"content": "hi"}))
     assert chunk is not None and chunk["type"] == "chunk"
     assert frame_for(StreamPart("metadata", {"run_id": "r"})) is None
     assert run_error(StreamPart("error", {"error": "ValueError", "message": "boom"})) == "boom"

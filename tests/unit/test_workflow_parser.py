@@ -134,7 +134,7 @@ def test_task_without_instructions_is_refused():
 
 def test_approval_without_question_is_refused():
     error = rejection({"steps": [{"id": "ok", "type": "approval"}]})
-    assert error.node_id == "ok" and error.field.endswith("question")
+    assert error.node_id == "ok" and error.field == "workflow_json.steps[0].question"
 
 
 @pytest.mark.parametrize(
