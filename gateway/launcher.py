@@ -84,13 +84,25 @@ def start_agent_server(
     """`langgraph dev` on exactly host:port, keeping its data in `workdir/.langgraph_api`."""
     require_free(host, port, "agent server", "THREADGATE_AGENT_PORT")
     command = [
-        str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload",
-        "--host", host, "--port", str(port), "--config", str(ROOT / "langgraph.json"),
-    ]  # fmt: skip
+        str(BIN / "langgraph"),
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--config",
+        str(ROOT / "langgraph.json"),
+    ]
     proc = subprocess.Popen(
-        command, cwd=workdir, env=agent_server_env(env), stdout=log, stderr=subprocess.STDOUT,
+        command,
+        cwd=workdir,
+        env=agent_server_env(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         wait_until_ok(f"http://{host}:{port}/ok", proc, "agent server", timeout)
     except StackError:
@@ -111,13 +123,24 @@ def start_gateway(
     """The gateway under uvicorn on host:port, talking to `agent_url`."""
     require_free(host, port, "gateway", "THREADGATE_PORT")
     command = [
-        sys.executable, "-m", "uvicorn", "gateway.main:app", "--factory",
-        "--host", host, "--port", str(port),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.main:app",
+        "--factory",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     proc = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env={**os.environ, **(env or {}), "THREADGATE_AGENT_URL": agent_url},
-    )  # fmt: skip
+    )
     try:
         wait_until_ok(f"http://{host}:{port}/healthz", proc, "gateway", timeout)
     except StackError:
@@ -156,19 +179,23 @@ def main() -> int:
     agent_url = f"http://{host}:{agent_port}"
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        data = ROOT / ".langgraph_api"
-        data.mkdir(exist_ok=True)
-        server_log = (data / "agent-server.log").open("ab")
+        workdir = Path(os.environ.get("THREADGATE_DATA_DIR", ROOT)).resolve()
+        (workdir / ".langgraph_api").mkdir(parents=True, exist_ok=True)
+        server_log = (workdir / ".langgraph_api" / "agent-server.log").open("ab")
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
         logger.info("its log: %s", server_log.name)
-        procs.append(start_agent_server(host=host, port=agent_port, workdir=ROOT, log=server_log))
+        procs.append(
+            start_agent_server(host=host, port=agent_port, workdir=workdir, log=server_log)
+        )
         logger.info("starting the gateway on http://%s:%s", host, gateway_port)
         procs.append(start_gateway(host=host, port=gateway_port, agent_url=agent_url))
         logger.info(
             "Threadgate is up.\n  gateway:      http://%s:%s  (API docs at /docs)\n"
             "  agent server: %s\nPress Ctrl-C to stop both.",
-            host, gateway_port, agent_url,
-        )  # fmt: skip
+            host,
+            gateway_port,
+            agent_url,
+        )
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         logger.error("a process of the stack exited; stopping the rest")
@@ -177,7 +204,7 @@ def main() -> int:
         logger.error("%s", exc)
         return 1
     except KeyboardInterrupt:
-        logger.info("stopping (the agent server flushes its data to .langgraph_api/)")
+        logger.info("stopping; the agent server flushes its data to .langgraph_api/")
         return 0
     finally:
         for proc in reversed(procs):

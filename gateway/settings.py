@@ -22,7 +22,12 @@ class Settings(BaseSettings):
         default=None, description="Sent to the Agent Server as x-api-key, if set."
     )
     assistant_id: str = Field(default="workflow", description="Graph or assistant that runs plans.")
-    agent_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Streams stay open for hours; they survive this read timeout because the Agent
+    # Server sends an SSE heartbeat every 5 s.
+    agent_timeout_seconds: float = Field(default=30.0, ge=10, le=600)
+    agent_connect_retries: int = Field(
+        default=1, ge=0, le=10, description="Retries of a refused connection to the Agent Server."
+    )
 
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest request body.")
     max_steps: int = Field(default=200, gt=0, description="Most nodes or steps in a workflow.")

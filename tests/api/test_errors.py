@@ -82,27 +82,40 @@ def test_failed_start_deletes_the_thread_it_created(client: TestClient, agent: F
     def runs_fail(request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path == "/threads":
             now = "2026-01-01T00:00:00+00:00"
-            return httpx.Response(200, json={"thread_id": THREAD, "created_at": now,
-                                             "updated_at": now, "metadata": {}, "status": "idle",
-                                             "values": None, "interrupts": {}})  # fmt: skip
+            return httpx.Response(
+                200,
+                json={
+                    "thread_id": THREAD,
+                    "created_at": now,
+                    "updated_at": now,
+                    "metadata": {},
+                    "status": "idle",
+                    "values": None,
+                    "interrupts": {},
+                },
+            )
         if request.method == "DELETE":
             return httpx.Response(204)
         return httpx.Response(503, json={"detail": "queue unavailable"})
 
     agent.handler = runs_fail
-    assert_error(client.post("/api/workflow/execute", json={"workflow_json": WORKFLOW}), 502,
-                 "agent_error")  # fmt: skip
+    assert_error(
+        client.post("/api/workflow/execute", json={"workflow_json": WORKFLOW}), 502, "agent_error"
+    )
     assert agent.calls() == [
-        ("POST", "/threads"), ("POST", f"/threads/{THREAD}/runs"), ("DELETE", f"/threads/{THREAD}"),
-    ]  # fmt: skip
+        ("POST", "/threads"),
+        ("POST", f"/threads/{THREAD}/runs"),
+        ("DELETE", f"/threads/{THREAD}"),
+    ]
 
 
 def test_invalid_workflow_is_422_naming_the_node_and_calls_nothing(
     client: TestClient, agent: FakeAgent
 ):
     bad = {"nodes": [{"id": "a", "data": {"instructions": "x"}}, {"id": "b", "type": "telepathy"}]}
-    body = assert_error(client.post("/api/workflow/execute", json={"workflow_json": bad}), 422,
-                        "invalid_workflow")  # fmt: skip
+    body = assert_error(
+        client.post("/api/workflow/execute", json={"workflow_json": bad}), 422, "invalid_workflow"
+    )
     assert body["details"] == {"field": "workflow_json.nodes[1].type", "node_id": "b"}
     assert agent.requests == []
 

@@ -61,8 +61,10 @@ def test_counts_and_current_step():
 def test_thread_without_values_is_pending_with_no_steps():
     progress = thread_progress(thread())
     assert (progress.status, progress.total_steps, progress.current_step) == (
-        WorkflowStatus.PENDING, 0, None,
-    )  # fmt: skip
+        WorkflowStatus.PENDING,
+        0,
+        None,
+    )
 
 
 def test_waiting_question_comes_from_the_interrupt():
@@ -73,12 +75,21 @@ def test_waiting_question_comes_from_the_interrupt():
 
 
 def test_frames_for_progress_interrupt_chunks_and_errors():
-    step = {"event": "step_started", "step_id": "s1", "title": "Step 1", "completed_steps": 0,
-            "total_steps": 3}  # fmt: skip
+    step = {
+        "event": "step_started",
+        "step_id": "s1",
+        "title": "Step 1",
+        "completed_steps": 0,
+        "total_steps": 3,
+    }
     assert frame_for(StreamPart("custom", step)) == {
-        "type": "progress", "event": "step_started", "step_id": "s1",
-        "current_step": "Step 1", "completed_steps": 0, "total_steps": 3,
-    }  # fmt: skip
+        "type": "progress",
+        "event": "step_started",
+        "step_id": "s1",
+        "current_step": "Step 1",
+        "completed_steps": 0,
+        "total_steps": 3,
+    }
     ask = {"__interrupt__": [{"value": {"question": "Ship it?"}, "id": "i"}]}
     interrupt = frame_for(StreamPart("updates", ask))
     assert interrupt is not None and interrupt["type"] == "interrupt"

@@ -39,10 +39,13 @@ async def test_each_step_is_its_own_checkpoint_with_progress_events():
     events = await run(graph, plan_input("task", "task", "task"), "t1")
     progress = [d for mode, d in events if mode == "custom"]
     assert [(p["event"], p["completed_steps"]) for p in progress] == [
-        ("step_started", 0), ("step_finished", 1),
-        ("step_started", 1), ("step_finished", 2),
-        ("step_started", 2), ("step_finished", 3),
-    ]  # fmt: skip
+        ("step_started", 0),
+        ("step_finished", 1),
+        ("step_started", 1),
+        ("step_finished", 2),
+        ("step_started", 2),
+        ("step_finished", 3),
+    ]
     config = {"configurable": {"thread_id": "t1"}}
     history = [s async for s in graph.aget_state_history(config)]
     completed_per_checkpoint = sorted(len(s.values.get("completed", [])) for s in history)

@@ -1,0 +1,98 @@
+"""A real Agent Server (`langgraph dev`) and real gateway processes on free ports."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.launcher import StackError, free_port, start_agent_server, start_gateway, stop
+from tests.fake_openai import FakeOpenAI
+
+HOST = "127.0.0.1"
+
+
+@dataclass
+class Stack:
+    agent_url: str
+    gateway_url: str
+    model: FakeOpenAI
+    logs: Path
+
+    @property
+    def ws_url(self) -> str:
+        return self.gateway_url.replace("http://", "ws://") + "/api/workflow/execute/stream"
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_test_gateway(
+    agent_url: str, logs: Path, name: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port(HOST)
+    log = (logs / f"{name}.log").open("wb")
+    try:
+        proc = start_gateway(host=HOST, port=port, agent_url=agent_url, log=log)
+    except StackError as exc:
+        raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
+    return proc, f"http://{HOST}:{port}"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """One Agent Server whose model is a loopback fake OpenAI endpoint, and one gateway."""
+    workdir = tmp_path_factory.mktemp("agent-server")
+    model = FakeOpenAI().start()
+    port = free_port(HOST)
+    log = (workdir / "agent-server.log").open("wb")
+    env = {
+        "THREADGATE_MODEL": "openai:fake-model",
+        "OPENAI_BASE_URL": model.base_url,
+        "OPENAI_API_KEY": "not-a-real-key",
+    }
+    try:
+        agent = start_agent_server(host=HOST, port=port, workdir=workdir, log=log, env=env)
+    except StackError as exc:
+        raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc
+    agent_url = f"http://{HOST}:{port}"
+    gateway, gateway_url = start_test_gateway(agent_url, workdir, "gateway")
+    try:
+        yield Stack(agent_url=agent_url, gateway_url=gateway_url, model=model, logs=workdir)
+    finally:
+        stop(gateway)
+        stop(agent)
+        model.stop()
+
+
+@pytest.fixture
+def second_gateway(stack: Stack) -> Iterator[str]:
+    """Another gateway process on the same Agent Server: a replica, or a restart."""
+    proc, url = start_test_gateway(stack.agent_url, stack.logs, "gateway-2")
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+async def gateway(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def sdk(stack: Stack) -> AsyncIterator[LangGraphClient]:
+    """Direct Agent Server access, to check what the gateway did (or did not) write."""
+    client = get_client(url=stack.agent_url, api_key=None)
+    try:
+        yield client
+    finally:
+        await client.aclose()

@@ -1,0 +1,58 @@
+"""Workflows and waiting helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+
+def marker() -> str:
+    """A unique word to find one test's model calls among all of the session's."""
+    return f"m{uuid.uuid4().hex[:10]}"
+
+
+def react_flow(tag: str, steps: int = 3, slow: float = 0, name: str = "Report") -> dict[str, Any]:
+    """A builder's React Flow export: steps listed out of order, edges chaining them."""
+    delay = f" [slow {slow}]" if slow else ""
+    nodes = [
+        {
+            "id": f"n{i}",
+            "type": "task",
+            "position": {"x": 100 * i, "y": 0},
+            "data": {"label": f"Step {i}", "instructions": f"{tag} do part {i}{delay}"},
+        }
+        for i in range(1, steps + 1)
+    ]
+    edges = [{"id": f"e{i}", "source": f"n{i}", "target": f"n{i + 1}"} for i in range(1, steps)]
+    return {"id": f"wf-{tag}", "name": name, "nodes": list(reversed(nodes)), "edges": edges}
+
+
+async def wait_for_status(
+    gateway: httpx.AsyncClient, thread_id: str, wanted: set[str], timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await gateway.get(f"/api/threads/{thread_id}")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        if body["status"] in wanted:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"thread {thread_id} still {body['status']}, wanted {wanted}")
+        await asyncio.sleep(0.2)
+
+
+async def stream_frames(ws_url: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Send one execute message and read frames until the server closes the socket."""
+    frames: list[dict[str, Any]] = []
+    async with connect(ws_url) as ws:
+        await ws.send(json.dumps(payload))
+        async for message in ws:
+            frames.append(json.loads(message))
+    return frames

@@ -1,0 +1,95 @@
+"""`make up` itself: the launcher starts both processes, runs the README example, stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.launcher import ROOT, free_port
+
+QUICKSTART = json.loads((ROOT / "examples" / "quickstart.json").read_text())
+
+
+def launch(tmp_path: Path, agent_port: int, gateway_port: int) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "THREADGATE_AGENT_PORT": str(agent_port),
+        "THREADGATE_PORT": str(gateway_port),
+        "THREADGATE_DATA_DIR": str(tmp_path),
+        "THREADGATE_MODEL": "offline",  # what a fresh clone with no key gets
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.launcher"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[0]
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_up_runs_the_readme_example_offline_and_stops_cleanly(tmp_path: Path):
+    agent_port, gateway_port = free_port(), free_port()
+    proc = launch(tmp_path, agent_port, gateway_port)
+    try:
+        base = f"http://127.0.0.1:{gateway_port}"
+        wait_healthy(f"{base}/readyz", proc)
+        accepted = httpx.post(f"{base}/api/workflow/execute", json=QUICKSTART, timeout=10)
+        assert accepted.status_code == 202, accepted.text
+        thread_id = accepted.json()["thread_id"]
+        deadline = time.monotonic() + 30
+        while (thread := httpx.get(f"{base}/api/threads/{thread_id}").json())[
+            "status"
+        ] != "completed":
+            assert time.monotonic() < deadline, thread
+            time.sleep(0.3)
+        assert (thread["progress"]["completed_steps"], thread["progress"]["total_steps"]) == (2, 2)
+        assert thread["workflow_id"] == "otter-brief"
+        assert list(thread["results"]) == ["research", "write"]
+        assert thread["results"]["write"]["output"].startswith("[offline model ")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, output
+    assert "Threadgate is up" in output
+    # A clean stop flushes the in-memory runtime to disk, so the thread outlives it.
+    assert (tmp_path / ".langgraph_api" / ".langgraph_ops.pckl").stat().st_size > 0
+    for port in (agent_port, gateway_port):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still served"
+
+
+@pytest.mark.parametrize("busy", ["agent", "gateway"])
+def test_a_busy_port_is_a_clear_error_not_a_silent_move(tmp_path: Path, busy: str):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports = (taken, free_port()) if busy == "agent" else (free_port(), taken)
+        proc = launch(tmp_path, *ports)
+        output = proc.communicate(timeout=90)[0]
+    assert proc.returncode == 1
+    assert f"127.0.0.1:{taken} is in use" in output
+    assert "Threadgate is up" not in output
