@@ -1,0 +1,13 @@
+# The gateway image: stateless, so run as many replicas as the load needs.
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml README.md ./
+COPY agents ./agents
+COPY gateway ./gateway
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 threadgate
+USER threadgate
+EXPOSE 8002
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8002/healthz')"
+CMD ["uvicorn", "gateway.main:app", "--factory", "--host", "0.0.0.0", "--port", "8002"]
