@@ -16,14 +16,15 @@ def _values(values: Any) -> dict[str, Any]:
 
 def thread_summary(thread: Thread) -> ThreadSummary:
     metadata = thread.get("metadata") or {}
+    progress = thread_progress(thread)
     return ThreadSummary(
         thread_id=thread["thread_id"],
         workflow_id=metadata.get("workflow_id"),
         workflow_name=metadata.get("workflow_name"),
         created_at=thread["created_at"],
         updated_at=thread["updated_at"],
-        status=thread_progress(thread).status,
-        progress=thread_progress(thread),
+        status=progress.status,
+        progress=progress,
     )
 
 
