@@ -9,9 +9,10 @@ from langgraph.graph.message import add_messages
 
 StepType = Literal["task", "approval"]
 
-# `phase` lets searches tell a finished thread from a stopped one without reading
-# the plan: the gateway's input sets "pending", each step sets "running", the last "done".
-Phase = Literal["pending", "running", "done"]
+# `phase` lets searches tell a finished thread from a stopped one without reading the
+# plan: the gateway's input sets "pending", each step "running" (or "paused" when a pause
+# was asked for), the last "done"; a cancel writes "paused" and resuming writes "running".
+Phase = Literal["pending", "running", "paused", "done"]
 
 
 class PlanStep(TypedDict):

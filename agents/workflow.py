@@ -10,12 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
-from langgraph.config import get_stream_writer
+from langgraph.config import get_config, get_store, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
 from agents.model import chat_model
 from agents.state import PlanStep, StepResult, WorkflowState
+
+# Store namespace where the gateway asks a running thread to stop at its next step boundary.
+PAUSE_REQUESTS = ("threadgate", "pause_requests")
 
 SYSTEM_PROMPT = (
     "You are a workflow agent. Carry out the current step's instructions precisely, "
@@ -30,13 +33,29 @@ def next_step(state: WorkflowState) -> PlanStep | None:
 
 
 def route(state: WorkflowState) -> str:
-    """Send the thread to the node for its next step, or end it."""
-    if state.get("outcome") == "rejected":
-        return END
+    """Send the thread to the node for its next step, or end this run."""
     step = next_step(state)
-    if step is None:
+    if step is None or state.get("outcome") == "rejected" or state.get("phase") == "paused":
         return END
     return "approval" if step["type"] == "approval" else "task"
+
+
+async def _take_pause_request() -> bool:
+    """Whether a pause was asked for this run; consumes the request either way."""
+    store = get_store()
+    if store is None:
+        return False  # compiled without a store (plain in-process use)
+    config = get_config()
+    thread_id = str(config["configurable"].get("thread_id", ""))
+    request = await store.aget(PAUSE_REQUESTS, thread_id)
+    if request is None:
+        return False
+    await store.adelete(PAUSE_REQUESTS, thread_id)
+    # A request names the run it was meant for; one left over from an earlier run
+    # (that failed before reaching a boundary) must not stop this one.
+    meant_for = request.value.get("run_id")
+    this_run = config.get("metadata", {}).get("run_id")
+    return meant_for is None or this_run is None or str(meant_for) == str(this_run)
 
 
 def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int) -> dict[str, Any]:
@@ -49,18 +68,23 @@ def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int)
     }
 
 
-def _finish(
+async def _finish(
     state: WorkflowState, step: PlanStep, result: StepResult, rejected: bool = False
 ) -> dict[str, Any]:
-    """The state update that records one finished step, and its progress event."""
+    """The state update that records one finished step, and its progress event.
+
+    This is the step boundary, so it is where a pause request takes effect: the thread
+    records `paused` and `route` ends the run with the remaining steps untouched.
+    """
     completed = [*state.get("completed", []), step["id"]]
     last = rejected or len(completed) == len(state.get("plan", []))
+    paused = await _take_pause_request()
     get_stream_writer()(_progress_event("step_finished", state, step, len(completed)))
     outcome = ("rejected" if rejected else "completed") if last else None
     return {
         "results": {**state.get("results", {}), step["id"]: result},
         "completed": completed,
-        "phase": "done" if last else "running",
+        "phase": "done" if last else ("paused" if paused else "running"),
         "outcome": outcome,
     }
 
@@ -77,11 +101,11 @@ async def run_task(state: WorkflowState) -> dict[str, Any]:
         [SystemMessage(content=SYSTEM_PROMPT), *state.get("messages", []), request]
     )
     answer = AIMessage(content=reply.text, name=step["id"])
-    update = _finish(state, step, {"output": reply.text, "approved": None})
+    update = await _finish(state, step, {"output": reply.text, "approved": None})
     return {**update, "messages": [request, answer]}
 
 
-def run_approval(state: WorkflowState) -> dict[str, Any]:
+async def run_approval(state: WorkflowState) -> dict[str, Any]:
     """Stop the thread until a person answers the step's question."""
     step = next_step(state)
     assert step is not None, "route() only sends threads with a pending step here"
@@ -92,20 +116,22 @@ def run_approval(state: WorkflowState) -> dict[str, Any]:
     comment = str(answer.get("comment") or "") if isinstance(answer, dict) else ""
     verdict = "approved" if approved else "rejected"
     output = f"{verdict}: {comment}" if comment else verdict
-    update = _finish(state, step, {"output": output, "approved": approved}, rejected=not approved)
+    update = await _finish(
+        state, step, {"output": output, "approved": approved}, rejected=not approved
+    )
     note = HumanMessage(content=f"Approval '{step['title']}': {output}")
     return {**update, "messages": [note]}
 
 
-def build_graph(checkpointer: Any = None) -> Any:
-    """The compiled graph; the Agent Server supplies its own checkpointer."""
+def build_graph(checkpointer: Any = None, store: Any = None) -> Any:
+    """The compiled graph; the Agent Server supplies its own checkpointer and store."""
     builder = StateGraph(WorkflowState)
     builder.add_node("task", run_task)
     builder.add_node("approval", run_approval)
     builder.add_conditional_edges(START, route)
     builder.add_conditional_edges("task", route)
     builder.add_conditional_edges("approval", route)
-    return builder.compile(checkpointer=checkpointer)
+    return builder.compile(checkpointer=checkpointer, store=store)
 
 
 graph = build_graph()

@@ -13,7 +13,7 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError
-from langgraph_sdk.schema import StreamMode
+from langgraph_sdk.schema import Command, StreamMode
 
 from gateway.errors import GatewayError, not_found
 from gateway.models import ExecuteRequest
@@ -84,39 +84,52 @@ async def start_execution(
 ) -> Execution:
     """Start a background run of `plan`; a busy thread is refused (409), never queued."""
     if thread_id is not None:
-        execution = await _create_run(agent, assistant_id, thread_id, plan)
+        execution = await create_run(agent, assistant_id, thread_id, input=run_input(plan))
         await agent.threads.update(thread_id, metadata=thread_metadata(plan))
         return execution
 
     thread = await agent.threads.create(metadata=thread_metadata(plan))
     try:
-        return await _create_run(agent, assistant_id, thread["thread_id"], plan)
+        return await create_run(agent, assistant_id, thread["thread_id"], input=run_input(plan))
     except BaseException:
         # Never leave a thread behind that no run will ever fill.
         await _discard_thread(agent, thread["thread_id"])
         raise
 
 
-async def _create_run(
-    agent: LangGraphClient, assistant_id: str, thread_id: str, plan: WorkflowPlan
+async def create_run(
+    agent: LangGraphClient,
+    assistant_id: str,
+    thread_id: str,
+    *,
+    input: dict[str, Any] | None = None,
+    command: Command | None = None,
+    checkpoint_id: str | None = None,
 ) -> Execution:
+    """One background run on the thread, refused with 409 if the thread is busy."""
     try:
         run = await agent.runs.create(
             thread_id,
             assistant_id,
-            input=run_input(plan),
+            input=input,
+            command=command,
+            checkpoint_id=checkpoint_id,
             stream_mode=STREAM_MODES,
             stream_resumable=True,
             multitask_strategy="reject",
         )
     except ConflictError:
-        raise GatewayError(
-            409,
-            "thread_busy",
-            f"thread '{thread_id}' is already running; wait for it to finish",
-            {"thread_id": thread_id},
-        ) from None
+        raise already_running(thread_id) from None
     return Execution(thread_id=thread_id, run_id=run["run_id"])
+
+
+def already_running(thread_id: str) -> GatewayError:
+    return GatewayError(
+        409,
+        "already_running",
+        f"thread '{thread_id}' is already running; wait for it or pause it",
+        {"thread_id": thread_id},
+    )
 
 
 async def _discard_thread(agent: LangGraphClient, thread_id: str) -> None:

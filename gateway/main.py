@@ -14,7 +14,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
-from gateway.routes import health, stream, threads, workflow
+from gateway.routes import control, health, stream, threads, workflow
 from gateway.settings import Settings, get_settings
 from gateway.workflow_format import workflow_document
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     app.state.settings = settings
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, workflow, stream, threads):
+    for module in (health, workflow, stream, threads, control):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -117,3 +117,23 @@ class ThreadStatePublic(BaseModel):
 
 SortField = Literal["created_at", "updated_at"]
 SortOrder = Literal["asc", "desc"]
+
+
+class ResumeRequest(BaseModel):
+    """The answer to a waiting approval; leave empty to resume a paused or failed thread."""
+
+    approved: bool | None = Field(default=None, description="Answer of a waiting approval.")
+    comment: str | None = Field(default=None, max_length=2_000)
+
+
+class ForkRequest(BaseModel):
+    checkpoint_id: str = Field(pattern=UUID_PATTERN, description="Checkpoint to run again from.")
+    values: dict[str, Any] | None = Field(
+        default=None, description="State values to change at that checkpoint before running."
+    )
+
+
+class ThreadControlResult(BaseModel):
+    thread_id: str
+    status: str = Field(description="`pausing` or `cancelled`, then the thread's progress.")
+    progress: ThreadProgress

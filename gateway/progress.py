@@ -52,8 +52,8 @@ def workflow_status(agent_status: ThreadStatus, phase: str | None) -> WorkflowSt
         return WorkflowStatus.FAILED
     if phase == "done":
         return WorkflowStatus.COMPLETED
-    # Idle with steps left: stopped between steps (a cancelled or paused run).
-    return WorkflowStatus.PAUSED if phase == "running" else WorkflowStatus.PENDING
+    # Idle with steps left: stopped at a step boundary by a pause or a cancel.
+    return WorkflowStatus.PAUSED if phase in ("paused", "running") else WorkflowStatus.PENDING
 
 
 def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] | None]:
@@ -63,7 +63,7 @@ def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] 
         WorkflowStatus.WAITING: ("interrupted", None),
         WorkflowStatus.FAILED: ("error", None),
         WorkflowStatus.COMPLETED: ("idle", {"phase": "done"}),
-        WorkflowStatus.PAUSED: ("idle", {"phase": "running"}),
+        WorkflowStatus.PAUSED: ("idle", {"phase": "paused"}),
         WorkflowStatus.PENDING: ("idle", {"phase": "pending"}),
     }
     return filters[status]

@@ -2,12 +2,14 @@
 
 The Agent Server's model reaches it through `OPENAI_BASE_URL`, exactly as a real
 OpenAI-compatible endpoint would be configured. Step instructions steer it:
-`[slow N]` answers after N seconds, `[fail]` answers 400 (not retried by the client).
+`[slow N]` answers after N seconds, `[fail]` answers 400 (not retried by the client),
+`[fail once]` answers 400 the first time that exact request is seen and normally after.
 Every request is recorded, so tests can count how often a step really ran.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -21,6 +23,7 @@ SLOW = re.compile(r"\[slow (\d+(?:\.\d+)?)\]")
 class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[str] = []
+        self._failed_once: set[str] = set()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -44,9 +47,14 @@ class FakeOpenAI:
         with self._lock:
             return sum(marker in last for last in self.requests)
 
-    def _record(self, last: str) -> None:
+    def _record(self, last: str) -> bool:
+        """Remember the request; True if it must fail."""
         with self._lock:
             self.requests.append(last)
+            if "[fail once]" in last and last not in self._failed_once:
+                self._failed_once.add(last)
+                return True
+            return "[fail]" in last
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -56,12 +64,17 @@ class FakeOpenAI:
                 pass
 
             def do_POST(self) -> None:
+                # The agent may give up on a call (a cancelled run): nothing left to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._answer()
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 last = str(body["messages"][-1].get("content", ""))
-                fake._record(last)
+                must_fail = fake._record(last)
                 if (slow := SLOW.search(last)) is not None:
                     time.sleep(float(slow.group(1)))
-                if "[fail]" in last:
+                if must_fail:
                     self._json(
                         400,
                         {

@@ -18,6 +18,7 @@ from gateway.models import (
 )
 from gateway.progress import WorkflowStatus, search_filter
 from gateway.routes.workflow import ERRORS
+from gateway.thread_reads import read_thread, with_live_values_all
 from gateway.thread_views import (
     checkpoint_view,
     state_view,
@@ -52,12 +53,12 @@ async def list_threads(
         filters["metadata"] = {"workflow_id": workflow_id}
     if status is not None:
         filters["status"], filters["values"] = search_filter(status)
-    threads = await agent.threads.search(
+    found = await agent.threads.search(
         **filters, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
     )
     total = await agent.threads.count(**filters)
     return ThreadPage(
-        threads=[thread_summary(t) for t in threads],
+        threads=[thread_summary(t) for t in await with_live_values_all(agent, found)],
         total=total,
         limit=limit,
         offset=offset,
@@ -68,7 +69,7 @@ async def list_threads(
 @router.get("/{thread_id}", response_model=ThreadDetails)
 async def get_thread(thread_id: ThreadIdPath, agent: AgentDep) -> ThreadDetails:
     """One thread with its progress, step results and, when waiting, its question."""
-    thread = await agent.threads.get(thread_id)
+    thread = await read_thread(agent, thread_id)
     error = None
     if thread["status"] == "error":
         error = task_error(await agent.threads.get_state(thread_id))

@@ -10,6 +10,7 @@ from gateway.errors import ErrorBody, not_found
 from gateway.executions import parse_execution_id, plan_for, start_execution
 from gateway.models import ExecuteRequest, ExecutionAccepted, ExecutionPublic
 from gateway.progress import WorkflowStatus, thread_progress
+from gateway.thread_reads import read_thread
 from gateway.thread_views import execution_status, task_error
 
 router = APIRouter(prefix="/api/workflow", tags=["workflow"])
@@ -44,7 +45,7 @@ async def get_execution(execution_id: str, agent: AgentDep) -> ExecutionPublic:
     execution = parse_execution_id(execution_id)
     try:
         run = await agent.runs.get(execution.thread_id, execution.run_id)
-        thread = await agent.threads.get(execution.thread_id)
+        thread = await read_thread(agent, execution.thread_id)
     except NotFoundError:
         raise not_found("execution", execution_id) from None
     progress = thread_progress(thread)

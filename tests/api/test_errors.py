@@ -73,7 +73,7 @@ def test_busy_thread_is_409_not_queued(client: TestClient, agent: FakeAgent):
     response = client.post(
         "/api/workflow/execute", json={"workflow_json": WORKFLOW, "thread_id": THREAD}
     )
-    body = assert_error(response, 409, "thread_busy")
+    body = assert_error(response, 409, "already_running")
     assert body["details"] == {"thread_id": THREAD}
     assert ("PATCH", f"/threads/{THREAD}") not in agent.calls()
 

@@ -100,7 +100,7 @@ async def test_busy_thread_answers_409_and_runs_nothing_extra(
         json={"workflow_json": react_flow(marker(), steps=1), "thread_id": thread_id},
     )
     assert second.status_code == 409
-    assert second.json()["error"] == "thread_busy"
+    assert second.json()["error"] == "already_running"
     details = await wait_for_status(gateway, thread_id, {"completed"})
     assert details["progress"]["total_steps"] == 2
     assert details["workflow_id"] == f"wf-{tag}"

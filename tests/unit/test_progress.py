@@ -33,6 +33,7 @@ def thread(status: str = "idle", interrupts: Any = None, **values: Any) -> Any:
         ("interrupted", "running", WorkflowStatus.WAITING),
         ("error", "running", WorkflowStatus.FAILED),
         ("idle", "done", WorkflowStatus.COMPLETED),
+        ("idle", "paused", WorkflowStatus.PAUSED),
         ("idle", "running", WorkflowStatus.PAUSED),
         ("idle", "pending", WorkflowStatus.PENDING),
         ("idle", None, WorkflowStatus.PENDING),

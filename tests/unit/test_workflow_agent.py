@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
 
 from agents.model import OfflineChatModel
-from agents.workflow import build_graph
+from agents.workflow import PAUSE_REQUESTS, build_graph
 
 
 def plan_input(*kinds: str) -> dict[str, Any]:
@@ -94,3 +95,32 @@ def test_offline_model_is_deterministic_and_sees_the_history():
     assert first == model.invoke("Summarise\nthe report").text
     assert "Summarise / the report" in first
     assert model.invoke([("user", "earlier"), ("user", "Summarise\nthe report")]).text != first
+
+
+async def test_pause_request_stops_at_the_next_boundary_and_resume_continues():
+    store = InMemoryStore()
+    graph = build_graph(InMemorySaver(), store)
+    config = {"configurable": {"thread_id": "t5"}}
+    async for _mode, event in graph.astream(
+        plan_input("task", "task", "task"), config, stream_mode=["custom"]
+    ):
+        if event["event"] == "step_started" and event["step_id"] == "s1":
+            await store.aput(PAUSE_REQUESTS, "t5", {"run_id": None})
+    paused = await graph.aget_state(config)
+    assert paused.values["completed"] == ["s1"] and paused.values["phase"] == "paused"
+    assert paused.next == () and await store.aget(PAUSE_REQUESTS, "t5") is None
+
+    await run(graph, {"phase": "running"}, "t5")
+    done = await graph.aget_state(config)
+    assert done.values["completed"] == ["s1", "s2", "s3"] and done.values["phase"] == "done"
+
+
+async def test_pause_request_for_another_run_is_dropped():
+    store = InMemoryStore()
+    graph = build_graph(InMemorySaver(), store)
+    await store.aput(PAUSE_REQUESTS, "t6", {"run_id": "an-earlier-run"})
+    config = {"configurable": {"thread_id": "t6"}, "metadata": {"run_id": "this-run"}}
+    async for _ in graph.astream(plan_input("task", "task"), config):
+        pass
+    state = await graph.aget_state(config)
+    assert state.values["phase"] == "done" and await store.aget(PAUSE_REQUESTS, "t6") is None

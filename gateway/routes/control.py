@@ -1,0 +1,72 @@
+"""Pause, cancel, resume and fork one workflow thread."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, status
+
+from gateway.deps import AgentDep, SettingsDep
+from gateway.models import (
+    UUID_PATTERN,
+    ExecutionAccepted,
+    ForkRequest,
+    ResumeRequest,
+    ThreadControlResult,
+)
+from gateway.progress import WorkflowStatus
+from gateway.routes.workflow import ERRORS
+from gateway.thread_control import cancel_thread, fork_thread, pause_thread, resume_thread
+
+router = APIRouter(prefix="/api/threads", tags=["control"], responses=ERRORS)
+
+ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
+
+
+def _accepted(execution_id: str, thread_id: str) -> ExecutionAccepted:
+    return ExecutionAccepted(
+        execution_id=execution_id, thread_id=thread_id, status=WorkflowStatus.PENDING
+    )
+
+
+@router.post(
+    "/{thread_id}/pause", status_code=status.HTTP_202_ACCEPTED, response_model=ThreadControlResult
+)
+async def pause(thread_id: ThreadIdPath, agent: AgentDep) -> ThreadControlResult:
+    """Stop at the next step boundary: the step in flight finishes, the next does not start."""
+    progress = await pause_thread(agent, thread_id)
+    return ThreadControlResult(thread_id=thread_id, status="pausing", progress=progress)
+
+
+@router.post("/{thread_id}/cancel", response_model=ThreadControlResult)
+async def cancel(thread_id: ThreadIdPath, agent: AgentDep) -> ThreadControlResult:
+    """Stop now: the step in flight is abandoned and runs again on resume."""
+    progress = await cancel_thread(agent, thread_id)
+    return ThreadControlResult(thread_id=thread_id, status="cancelled", progress=progress)
+
+
+@router.post(
+    "/{thread_id}/resume", status_code=status.HTTP_202_ACCEPTED, response_model=ExecutionAccepted
+)
+async def resume(
+    thread_id: ThreadIdPath,
+    agent: AgentDep,
+    settings: SettingsDep,
+    answer: Annotated[ResumeRequest | None, Body()] = None,
+) -> ExecutionAccepted:
+    """Continue a paused or failed thread, or answer a waiting approval."""
+    execution = await resume_thread(
+        agent, settings.assistant_id, thread_id, answer or ResumeRequest()
+    )
+    return _accepted(execution.execution_id, thread_id)
+
+
+@router.post(
+    "/{thread_id}/fork", status_code=status.HTTP_202_ACCEPTED, response_model=ExecutionAccepted
+)
+async def fork(
+    thread_id: ThreadIdPath, request: ForkRequest, agent: AgentDep, settings: SettingsDep
+) -> ExecutionAccepted:
+    """Run again from an earlier checkpoint (optionally with edited values); history is kept."""
+    execution = await fork_thread(agent, settings.assistant_id, thread_id, request)
+    return _accepted(execution.execution_id, thread_id)

@@ -1,0 +1,128 @@
+"""Pause, cancel, resume and fork a workflow thread, with no state kept in the gateway.
+
+Everything that must outlive the request lives in the Agent Server: a pause request
+is a store item the agent reads at its next step boundary, and every continuation is
+a run created with `multitask_strategy="reject"`, so two callers never both start one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.schema import Run
+
+from gateway.errors import GatewayError
+from gateway.executions import Execution, already_running, create_run
+from gateway.models import ForkRequest, ResumeRequest
+from gateway.progress import ThreadProgress, WorkflowStatus, thread_progress, waiting_question
+from gateway.thread_reads import read_thread
+
+# The store namespace `agents.workflow` reads at each step boundary.
+PAUSE_REQUESTS = ["threadgate", "pause_requests"]
+
+
+def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> GatewayError:
+    return GatewayError(409, code, message, {"thread_id": thread_id, "status": status.value})
+
+
+async def active_runs(agent: LangGraphClient, thread_id: str) -> list[Run]:
+    """Runs working on the thread now or about to, oldest first."""
+    running = await agent.runs.list(thread_id, status="running", limit=10)
+    pending = await agent.runs.list(thread_id, status="pending", limit=10)
+    return sorted([*running, *pending], key=lambda run: str(run["created_at"]))
+
+
+async def pause_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress:
+    """Ask the running thread to stop before its next step; the step in flight finishes."""
+    thread = await read_thread(agent, thread_id)
+    progress = thread_progress(thread)
+    runs = await active_runs(agent, thread_id) if thread["status"] == "busy" else []
+    if not runs:
+        raise _conflict(
+            "not_running", f"thread is {progress.status.value}; only a running thread pauses",
+            thread_id, progress.status,
+        )  # fmt: skip
+    request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
+    await agent.store.put_item(PAUSE_REQUESTS, key=thread_id, value=request)
+    return progress
+
+
+async def cancel_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress:
+    """Stop the thread now; the step in flight is lost and runs again on resume."""
+    thread = await agent.threads.get(thread_id)
+    runs = await active_runs(agent, thread_id) if thread["status"] == "busy" else []
+    if not runs:
+        status = thread_progress(thread).status
+        raise _conflict(
+            "not_running", f"thread is {status.value}; nothing to cancel", thread_id, status
+        )
+    for run in runs:
+        # "interrupt" keeps every finished step; "rollback" would delete the run's checkpoints.
+        await agent.runs.cancel(thread_id, run["run_id"], action="interrupt", wait=True)
+    # The cancelled run leaves its step pending (an "interrupted" thread). Recording
+    # `paused` as if from the last finished step makes the graph route to its end, so a
+    # cancelled thread reads exactly like a paused one: idle, phase paused, steps left.
+    await agent.threads.update_state(thread_id, {"phase": "paused"}, as_node="task")
+    return thread_progress(await agent.threads.get(thread_id))
+
+
+async def resume_thread(
+    agent: LangGraphClient, assistant_id: str, thread_id: str, answer: ResumeRequest
+) -> Execution:
+    """Continue a paused, failed or waiting thread; finished steps never run again."""
+    thread = await agent.threads.get(thread_id)
+    progress = thread_progress(thread)
+    status = progress.status
+    if status == WorkflowStatus.RUNNING:
+        raise already_running(thread_id)
+    if status == WorkflowStatus.WAITING:
+        if answer.approved is None:
+            raise GatewayError(
+                422, "answer_required", "the thread waits for an approval: send `approved`",
+                {"thread_id": thread_id, "question": waiting_question(thread)},
+            )  # fmt: skip
+        decision = {"approved": answer.approved, "comment": answer.comment}
+        return await create_run(agent, assistant_id, thread_id, command={"resume": decision})
+    if answer.approved is not None:
+        raise _conflict(
+            "not_waiting", f"thread is {status.value}, not waiting for an approval",
+            thread_id, status,
+        )  # fmt: skip
+    if status == WorkflowStatus.FAILED:
+        # No input: the run continues from the last checkpoint, re-running only the failed step.
+        return await create_run(agent, assistant_id, thread_id)
+    if progress.completed_steps < progress.total_steps:
+        # Paused or cancelled between steps: the graph starts at its router, which picks
+        # the first step not yet completed.
+        return await create_run(agent, assistant_id, thread_id, input={"phase": "running"})
+    raise _conflict(
+        "nothing_to_resume", f"thread is {status.value}; nothing is left to run", thread_id, status
+    )
+
+
+async def fork_thread(
+    agent: LangGraphClient, assistant_id: str, thread_id: str, request: ForkRequest
+) -> Execution:
+    """Run again from an earlier checkpoint, optionally with edited values.
+
+    The new run branches off that checkpoint on the same thread; the checkpoints of
+    the original path stay in the history and readable by id.
+    """
+    thread = await agent.threads.get(thread_id)
+    if thread["status"] == "busy":
+        raise already_running(thread_id)
+    state = await agent.threads.get_state(thread_id, checkpoint_id=request.checkpoint_id)
+    checkpoint_id = request.checkpoint_id
+    if request.values:
+        # Written as if the step node produced them, so the graph's router picks what runs next.
+        update = await agent.threads.update_state(
+            thread_id, request.values, checkpoint_id=checkpoint_id, as_node="task"
+        )
+        checkpoint_id = update["checkpoint"]["checkpoint_id"] or checkpoint_id
+    elif not state.get("next"):
+        status = thread_progress(thread).status
+        raise _conflict(
+            "nothing_to_run", "the workflow had finished at this checkpoint", thread_id, status
+        )
+    return await create_run(agent, assistant_id, thread_id, checkpoint_id=checkpoint_id)
