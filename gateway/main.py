@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,8 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
-from gateway.routes import control, health, stream, threads, workflow
+from gateway.retention import retention_schedule
+from gateway.routes import control, health, maintenance, stream, threads, workflow
 from gateway.settings import Settings, get_settings
 from gateway.workflow_format import workflow_document
 
@@ -47,10 +49,20 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = agent is None
         app.state.agent = agent or agent_client(settings)
+        retention = None
+        if settings.retention_ttl_minutes is not None:
+            retention = asyncio.create_task(retention_schedule(app.state.agent, settings))
+            logger.info(
+                "pruning threads idle for %s min every %s min",
+                settings.retention_ttl_minutes,
+                settings.retention_interval_minutes,
+            )
         logger.info("gateway ready; agent server at %s", settings.agent_url)
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
             if owned:
                 await app.state.agent.aclose()
 
@@ -63,7 +75,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     app.state.settings = settings
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, workflow, stream, threads, control):
+    for module in (health, workflow, stream, maintenance, threads, control):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     max_json_depth: int = Field(default=32, gt=2, description="Deepest nesting in a workflow.")
     max_page_size: int = Field(default=100, gt=0, description="Largest `limit` for listings.")
 
+    retention_ttl_minutes: float | None = Field(
+        default=None, gt=0, description="Prune threads idle this long, on a schedule; off if unset."
+    )
+    retention_interval_minutes: float = Field(default=60, gt=0, description="Prune schedule.")
+    retention_keep_latest_checkpoint: bool = Field(
+        default=False, description="Scheduled prunes keep each thread's latest state."
+    )
+
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     def workflow_limits(self) -> WorkflowLimits:

@@ -40,9 +40,11 @@ async def pause_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress
     runs = await active_runs(agent, thread_id) if thread["status"] == "busy" else []
     if not runs:
         raise _conflict(
-            "not_running", f"thread is {progress.status.value}; only a running thread pauses",
-            thread_id, progress.status,
-        )  # fmt: skip
+            "not_running",
+            f"thread is {progress.status.value}; only a running thread pauses",
+            thread_id,
+            progress.status,
+        )
     request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
     await agent.store.put_item(PAUSE_REQUESTS, key=thread_id, value=request)
     return progress
@@ -79,16 +81,20 @@ async def resume_thread(
     if status == WorkflowStatus.WAITING:
         if answer.approved is None:
             raise GatewayError(
-                422, "answer_required", "the thread waits for an approval: send `approved`",
+                422,
+                "answer_required",
+                "the thread waits for an approval: send `approved`",
                 {"thread_id": thread_id, "question": waiting_question(thread)},
-            )  # fmt: skip
+            )
         decision = {"approved": answer.approved, "comment": answer.comment}
         return await create_run(agent, assistant_id, thread_id, command={"resume": decision})
     if answer.approved is not None:
         raise _conflict(
-            "not_waiting", f"thread is {status.value}, not waiting for an approval",
-            thread_id, status,
-        )  # fmt: skip
+            "not_waiting",
+            f"thread is {status.value}, not waiting for an approval",
+            thread_id,
+            status,
+        )
     if status == WorkflowStatus.FAILED:
         # No input: the run continues from the last checkpoint, re-running only the failed step.
         return await create_run(agent, assistant_id, thread_id)

@@ -8,9 +8,11 @@ thread's values are read from its checkpoint, which is what makes live progress 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.schema import Thread
+from langgraph_sdk.schema import Thread, ThreadStatus
 
 
 async def read_thread(agent: LangGraphClient, thread_id: str) -> Thread:
@@ -27,3 +29,29 @@ async def with_live_values(agent: LangGraphClient, thread: Thread) -> Thread:
 
 async def with_live_values_all(agent: LangGraphClient, threads: list[Thread]) -> list[Thread]:
     return list(await asyncio.gather(*(with_live_values(agent, t) for t in threads)))
+
+
+async def oldest_first(
+    agent: LangGraphClient,
+    *,
+    status: ThreadStatus | None = None,
+    metadata: dict[str, Any] | None = None,
+    page_size: int = 100,
+    max_threads: int = 10_000,
+) -> AsyncIterator[Thread]:
+    """Threads by last update, oldest first, a page at a time; at most `max_threads`."""
+    offset = 0
+    while offset < max_threads:
+        page = await agent.threads.search(
+            status=status,
+            metadata=metadata,
+            sort_by="updated_at",
+            sort_order="asc",
+            limit=min(page_size, max_threads - offset),
+            offset=offset,
+        )
+        for thread in page:
+            yield thread
+        if len(page) < page_size:
+            return
+        offset += len(page)

@@ -35,12 +35,12 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 
 def start_test_gateway(
-    agent_url: str, logs: Path, name: str
+    agent_url: str, logs: Path, name: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port(HOST)
     log = (logs / f"{name}.log").open("wb")
     try:
-        proc = start_gateway(host=HOST, port=port, agent_url=agent_url, log=log)
+        proc = start_gateway(host=HOST, port=port, agent_url=agent_url, log=log, env=env)
     except StackError as exc:
         raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
     return proc, f"http://{HOST}:{port}"
