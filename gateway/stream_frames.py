@@ -57,11 +57,11 @@ def run_error(part: StreamPart) -> str | None:
     return str(data or "run failed")
 
 
-def end_frame(execution: Execution, progress: ThreadProgress) -> Frame:
+def end_frame(progress: ThreadProgress, execution: Execution | None = None) -> Frame:
     return {
         "type": "end",
-        "execution_id": execution.execution_id,
-        "thread_id": execution.thread_id,
+        "execution_id": execution.execution_id if execution else None,
+        "thread_id": progress.thread_id,
         "status": progress.status.value,
         "progress": progress.model_dump(mode="json"),
     }

@@ -1,43 +1,43 @@
-"""Run a workflow and stream its progress over a WebSocket."""
+"""Stream a workflow's progress over a WebSocket: start a run, or join a thread's live run."""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from langgraph_sdk.client import LangGraphClient
 
 from gateway.deps import AgentDep, SettingsDep
-from gateway.errors import ErrorBody, GatewayError, describe
+from gateway.errors import ErrorBody, GatewayError, describe, not_found
 from gateway.executions import Execution, plan_for, start_execution
-from gateway.models import ExecuteRequest
+from gateway.models import UUID_PATTERN, ExecuteRequest
 from gateway.progress import thread_progress
 from gateway.stream_frames import end_frame, error_frame, frame_for, run_error, started_frame
+from gateway.thread_control import active_runs
+from gateway.thread_reads import read_thread
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["workflow"])
 
+Work = Callable[[Callable[[Execution], None]], Awaitable[None]]
 
-@router.websocket("/api/workflow/execute/stream")
-async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: SettingsDep) -> None:
-    """One JSON `{workflow_json, thread_id?}` in; `started`, progress, then `end` or `error` out."""
+
+async def _serve(websocket: WebSocket, work: Work) -> None:
+    """Run `work`, turning any failure into one `error` frame; a client leaving is fine."""
     await websocket.accept()
     execution: Execution | None = None
+
+    def remember(started: Execution) -> None:
+        nonlocal execution
+        execution = started
+
     try:
-        text = await websocket.receive_text()
-        if len(text.encode()) > settings.max_body_bytes:
-            raise GatewayError(413, "payload_too_large", "message exceeds max_body_bytes")
-        request = ExecuteRequest.model_validate_json(text)
-        plan = await plan_for(agent, settings, request)
-        execution = await start_execution(agent, settings.assistant_id, plan, request.thread_id)
-        await websocket.send_json(started_frame(execution))
-        await _relay(websocket, agent, execution)
+        await work(remember)
     except WebSocketDisconnect:
-        # The run is a background run: it goes on, and its thread keeps every step.
-        logger.info(
-            "stream client left; execution %s continues",
-            execution.execution_id if execution else "(none started)",
-        )
+        # Runs are background runs: the run goes on and its thread keeps every step.
+        logger.info("stream client left; %s continues", execution or "nothing started")
         return
     except Exception as exc:  # the WebSocket edge has no exception handlers: map here
         _, body = describe(exc)
@@ -45,7 +45,50 @@ async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: Settin
     await websocket.close(status.WS_1000_NORMAL_CLOSURE)
 
 
-async def _relay(websocket: WebSocket, agent: LangGraphClient, execution: Execution) -> None:
+@router.websocket("/api/workflow/execute/stream")
+async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: SettingsDep) -> None:
+    """One JSON `{workflow_json, thread_id?}` in; `started`, progress, then `end` or `error` out."""
+
+    async def work(remember: Callable[[Execution], None]) -> None:
+        text = await websocket.receive_text()
+        if len(text.encode()) > settings.max_body_bytes:
+            raise GatewayError(413, "payload_too_large", "message exceeds max_body_bytes")
+        request = ExecuteRequest.model_validate_json(text)
+        plan = await plan_for(agent, settings, request)
+        execution = await start_execution(agent, settings.assistant_id, plan, request.thread_id)
+        remember(execution)
+        await websocket.send_json(started_frame(execution))
+        await relay(websocket, agent, execution)
+
+    await _serve(websocket, work)
+
+
+@router.websocket("/api/threads/{thread_id}/stream")
+async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentDep) -> None:
+    """Reattach to a thread: its live run's frames from the start, or `end` if none runs.
+
+    Joining never starts a run, so a client that lost its socket (or its gateway)
+    reconnects here, to any replica, without running anything twice.
+    """
+
+    async def work(remember: Callable[[Execution], None]) -> None:
+        if re.match(UUID_PATTERN, thread_id) is None:
+            raise not_found("thread", thread_id)
+        thread = await read_thread(agent, thread_id)
+        runs = await active_runs(agent, thread_id)
+        if not runs:
+            await websocket.send_json(end_frame(thread_progress(thread)))
+            return
+        execution = Execution(thread_id=thread_id, run_id=runs[0]["run_id"])
+        remember(execution)
+        await websocket.send_json(started_frame(execution))
+        await relay(websocket, agent, execution)
+
+    await _serve(websocket, work)
+
+
+async def relay(websocket: WebSocket, agent: LangGraphClient, execution: Execution) -> None:
+    """Forward the run's events as frames, then the final `end` or `error` frame."""
     failure = None
     # last_event_id "-1" replays from the run's first event, so nothing emitted
     # between creating the run and joining it is missed.
@@ -64,4 +107,4 @@ async def _relay(websocket: WebSocket, agent: LangGraphClient, execution: Execut
         )
         await websocket.send_json(error_frame(body, execution))
     else:
-        await websocket.send_json(end_frame(execution, progress))
+        await websocket.send_json(end_frame(progress, execution))
