@@ -14,11 +14,18 @@ from langgraph.config import get_config, get_store, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
+from agents.auth import namespace_label
 from agents.model import chat_model
 from agents.state import PlanStep, StepResult, WorkflowState
 
-# Store namespace where the gateway asks a running thread to stop at its next step boundary.
+# Store namespace where the gateway asks a running thread to stop at its next step
+# boundary; under the Agent Server's custom auth it is prefixed with the owner's id.
 PAUSE_REQUESTS = ("threadgate", "pause_requests")
+
+
+def pause_namespace(owner: str | None) -> tuple[str, ...]:
+    return (namespace_label(owner), *PAUSE_REQUESTS) if owner else PAUSE_REQUESTS
+
 
 SYSTEM_PROMPT = (
     "You are a workflow agent. Carry out the current step's instructions precisely, "
@@ -47,10 +54,11 @@ async def _take_pause_request() -> bool:
         return False  # compiled without a store (plain in-process use)
     config = get_config()
     thread_id = str(config["configurable"].get("thread_id", ""))
-    request = await store.aget(PAUSE_REQUESTS, thread_id)
+    namespace = pause_namespace(config["configurable"].get("langgraph_auth_user_id"))
+    request = await store.aget(namespace, thread_id)
     if request is None:
         return False
-    await store.adelete(PAUSE_REQUESTS, thread_id)
+    await store.adelete(namespace, thread_id)
     # A request names the run it was meant for; one left over from an earlier run
     # (that failed before reaching a boundary) must not stop this one.
     meant_for = request.value.get("run_id")

@@ -8,6 +8,7 @@ from fastapi import Depends
 from langgraph_sdk.client import LangGraphClient
 from starlette.requests import HTTPConnection
 
+from gateway.auth import Authenticator, User, credentials, current_user
 from gateway.settings import Settings
 
 
@@ -23,3 +24,14 @@ def get_app_settings(conn: HTTPConnection) -> Settings:
 
 AgentDep = Annotated[LangGraphClient, Depends(get_agent)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+async def require_user(conn: HTTPConnection) -> User:
+    """The caller, from their credential; every Agent Server call below acts as them."""
+    authenticator: Authenticator = conn.app.state.authenticator
+    user = authenticator.authenticate(*credentials(conn))
+    current_user.set(user.id)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]

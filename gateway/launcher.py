@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -166,6 +167,27 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def local_env() -> dict[str, str]:
+    """Settings `make up` fills in when the person running it has not.
+
+    The service key only has to be shared by the two processes started here, so a
+    fresh random one is made per start. With no API keys or JWT configured, the gateway
+    runs with authentication explicitly off, and says so in its log.
+    """
+    env: dict[str, str] = {}
+    if not os.environ.get("THREADGATE_SERVICE_KEY"):
+        env["THREADGATE_SERVICE_KEY"] = secrets.token_urlsafe(32)
+    auth_vars = (
+        "THREADGATE_API_KEYS",
+        "THREADGATE_JWT_HS256_SECRET",
+        "THREADGATE_JWT_PUBLIC_KEY_FILE",
+        "THREADGATE_AUTH_DISABLED",
+    )
+    if not any(os.environ.get(v) for v in auth_vars):
+        env["THREADGATE_AUTH_DISABLED"] = "true"
+    return env
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -184,11 +206,12 @@ def main() -> int:
         server_log = (workdir / ".langgraph_api" / "agent-server.log").open("ab")
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
         logger.info("its log: %s", server_log.name)
+        env = local_env()
         procs.append(
-            start_agent_server(host=host, port=agent_port, workdir=workdir, log=server_log)
+            start_agent_server(host=host, port=agent_port, workdir=workdir, log=server_log, env=env)
         )
         logger.info("starting the gateway on http://%s:%s", host, gateway_port)
-        procs.append(start_gateway(host=host, port=gateway_port, agent_url=agent_url))
+        procs.append(start_gateway(host=host, port=gateway_port, agent_url=agent_url, env=env))
         logger.info(
             "Threadgate is up.\n  gateway:      http://%s:%s  (API docs at /docs)\n"
             "  agent server: %s\nPress Ctrl-C to stop both.",

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.auth import Authenticator, announce, current_user
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
 from gateway.retention import retention_schedule
@@ -23,22 +24,42 @@ from gateway.workflow_format import workflow_document
 logger = logging.getLogger(__name__)
 
 
-def agent_client(settings: Settings) -> LangGraphClient:
+def agent_client(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> LangGraphClient:
     """The one Agent Server client of this process.
 
     Built by hand rather than with `get_client`, whose transport retries a refused
     connection five times with back-off: a caller would wait ~8 s for a 503.
     """
-    headers = {"user-agent": "threadgate-gateway"}
+    headers = {
+        "user-agent": "threadgate-gateway",
+        SERVICE_KEY_HEADER: settings.service_key.get_secret_value(),
+    }
     if settings.agent_api_key is not None:
         headers["x-api-key"] = settings.agent_api_key.get_secret_value()
     http = httpx.AsyncClient(
         base_url=str(settings.agent_url).rstrip("/"),
-        transport=httpx.AsyncHTTPTransport(retries=settings.agent_connect_retries),
+        transport=transport or httpx.AsyncHTTPTransport(retries=settings.agent_connect_retries),
         timeout=httpx.Timeout(settings.agent_timeout_seconds, connect=5),
         headers=headers,
+        event_hooks={"request": [forward_user]},
     )
     return LangGraphClient(http)
+
+
+SERVICE_KEY_HEADER = "x-threadgate-service-key"
+USER_HEADER = "x-threadgate-user"
+
+
+async def forward_user(request: httpx.Request) -> None:
+    """Every Agent Server call carries the verified user; without one it is not made."""
+    if request.url.path == "/ok":
+        return  # the liveness probe acts for nobody
+    user = current_user.get()
+    if user is None:
+        raise RuntimeError(f"refusing to call the Agent Server without a user: {request.url.path}")
+    request.headers[USER_HEADER] = user
 
 
 def create_app(settings: Settings | None = None, agent: LangGraphClient | None = None) -> FastAPI:
@@ -73,6 +94,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.authenticator = Authenticator(settings)
+    announce(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     for module in (health, workflow, stream, maintenance, threads, control):

@@ -16,6 +16,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import PruneStrategy
 from pydantic import BaseModel, Field
 
+from gateway.auth import SYSTEM_USER, current_user
 from gateway.settings import Settings
 from gateway.thread_reads import oldest_first
 
@@ -65,6 +66,7 @@ async def prune_threads(
 async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None:
     """Prune on a timer for as long as the gateway runs; a failed round is logged and retried."""
     assert settings.retention_ttl_minutes is not None
+    current_user.set(SYSTEM_USER)  # this task prunes every user's threads
     request = PruneRequest(
         older_than_minutes=settings.retention_ttl_minutes,
         dry_run=False,

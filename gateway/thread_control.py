@@ -12,14 +12,22 @@ from datetime import UTC, datetime
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
 
+from gateway.auth import current_user
 from gateway.errors import GatewayError
 from gateway.executions import Execution, already_running, create_run
 from gateway.models import ForkRequest, ResumeRequest
 from gateway.progress import ThreadProgress, WorkflowStatus, thread_progress, waiting_question
 from gateway.thread_reads import read_thread
 
-# The store namespace `agents.workflow` reads at each step boundary.
-PAUSE_REQUESTS = ["threadgate", "pause_requests"]
+
+def pause_namespace(user: str) -> list[str]:
+    """Where `agents.workflow` looks for a pause request at each step boundary.
+
+    The Agent Server's auth keeps each user's store items under their own id, escaped
+    as `agents.auth.namespace_label` does (store labels may not contain '.').
+    """
+    label = user.replace("%", "%25").replace(".", "%2E")
+    return [label, "threadgate", "pause_requests"]
 
 
 def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> GatewayError:
@@ -46,7 +54,9 @@ async def pause_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress
             progress.status,
         )
     request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
-    await agent.store.put_item(PAUSE_REQUESTS, key=thread_id, value=request)
+    owner = current_user.get()
+    assert owner is not None, "routes that pause are authenticated"
+    await agent.store.put_item(pause_namespace(owner), key=thread_id, value=request)
     return progress
 
 

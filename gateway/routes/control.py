@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, status
+from fastapi import APIRouter, Body, status
 
 from gateway.deps import AgentDep, SettingsDep
 from gateway.models import (
-    UUID_PATTERN,
     ExecutionAccepted,
     ForkRequest,
     ResumeRequest,
     ThreadControlResult,
 )
 from gateway.progress import WorkflowStatus
-from gateway.routes.workflow import ERRORS
+from gateway.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.thread_control import cancel_thread, fork_thread, pause_thread, resume_thread
 
-router = APIRouter(prefix="/api/threads", tags=["control"], responses=ERRORS)
-
-ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
+router = APIRouter(
+    prefix="/api/threads", tags=["control"], dependencies=AUTHENTICATED, responses=ERRORS
+)
 
 
 def _accepted(execution_id: str, thread_id: str) -> ExecutionAccepted:

@@ -19,9 +19,11 @@ from gateway.recovery import (
     resume_failed,
 )
 from gateway.retention import PruneRequest, PruneResult, prune_threads
-from gateway.routes.workflow import ERRORS
+from gateway.routes.common import AUTHENTICATED, ERRORS
 
-router = APIRouter(prefix="/api/threads", tags=["maintenance"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/threads", tags=["maintenance"], dependencies=AUTHENTICATED, responses=ERRORS
+)
 
 
 @router.get("/failed", response_model=list[ThreadSummary])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.auth import Authenticator, User, credentials, current_user, unauthorized
 from gateway.deps import AgentDep, SettingsDep
 from gateway.errors import ErrorBody, GatewayError, describe, not_found
 from gateway.executions import Execution, plan_for, start_execution
@@ -25,9 +27,22 @@ Work = Callable[[Callable[[Execution], None]], Awaitable[None]]
 
 
 async def _serve(websocket: WebSocket, work: Work) -> None:
-    """Run `work`, turning any failure into one `error` frame; a client leaving is fine."""
+    """Authenticate, run `work`, turn any failure into one `error` frame.
+
+    A client leaving is fine; a client that cannot authenticate gets an `error` frame
+    and the policy-violation close code (1008).
+    """
     await websocket.accept()
     execution: Execution | None = None
+    try:
+        current_user.set((await _authenticate(websocket)).id)
+    except GatewayError as exc:
+        _, body = describe(exc)
+        await websocket.send_json(error_frame(body))
+        await websocket.close(status.WS_1008_POLICY_VIOLATION)
+        return
+    except WebSocketDisconnect:
+        return
 
     def remember(started: Execution) -> None:
         nonlocal execution
@@ -43,6 +58,28 @@ async def _serve(websocket: WebSocket, work: Work) -> None:
         _, body = describe(exc)
         await websocket.send_json(error_frame(body, execution))
     await websocket.close(status.WS_1000_NORMAL_CLOSURE)
+
+
+async def _authenticate(websocket: WebSocket) -> User:
+    """From the handshake headers, or else a first message `{"type": "auth", ...}`.
+
+    Browsers cannot set headers on a WebSocket, so they send `{"type": "auth",
+    "api_key": ...}` or `{"type": "auth", "token": ...}` before anything else.
+    """
+    authenticator: Authenticator = websocket.app.state.authenticator
+    api_key, bearer = credentials(websocket)
+    if api_key or bearer or authenticator.settings.auth_disabled:
+        return authenticator.authenticate(api_key, bearer)
+    try:
+        first = json.loads(await websocket.receive_text())
+    except json.JSONDecodeError:
+        first = None
+    if not isinstance(first, dict) or first.get("type") != "auth":
+        raise unauthorized('credentials required: headers, or a first {"type": "auth"} message')
+    api_key, token = first.get("api_key"), first.get("token")
+    return authenticator.authenticate(
+        api_key if isinstance(api_key, str) else None, token if isinstance(token, str) else None
+    )
 
 
 @router.websocket("/api/workflow/execute/stream")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from gateway.deps import AgentDep, SettingsDep
 from gateway.models import (
@@ -17,7 +17,7 @@ from gateway.models import (
     ThreadStatePublic,
 )
 from gateway.progress import WorkflowStatus, search_filter
-from gateway.routes.workflow import ERRORS
+from gateway.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.thread_reads import read_thread, with_live_values_all
 from gateway.thread_views import (
     checkpoint_view,
@@ -27,9 +27,10 @@ from gateway.thread_views import (
     thread_summary,
 )
 
-router = APIRouter(prefix="/api/threads", tags=["threads"], responses=ERRORS)
+router = APIRouter(
+    prefix="/api/threads", tags=["threads"], dependencies=AUTHENTICATED, responses=ERRORS
+)
 
-ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
 CheckpointQuery = Annotated[
     str | None, Query(pattern=UUID_PATTERN, description="Read the state at this checkpoint.")
 ]

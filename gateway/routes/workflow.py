@@ -6,25 +6,23 @@ from fastapi import APIRouter, status
 from langgraph_sdk.errors import NotFoundError
 
 from gateway.deps import AgentDep, SettingsDep
-from gateway.errors import ErrorBody, not_found
+from gateway.errors import not_found
 from gateway.executions import parse_execution_id, plan_for, start_execution
 from gateway.models import ExecuteRequest, ExecutionAccepted, ExecutionPublic
 from gateway.progress import WorkflowStatus, thread_progress
+from gateway.routes.common import AUTHENTICATED, ERRORS
 from gateway.thread_reads import read_thread
 from gateway.thread_views import execution_status, task_error
 
-router = APIRouter(prefix="/api/workflow", tags=["workflow"])
-
-ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (404, 409, 413, 422, 502, 503, 504)
-}
+router = APIRouter(
+    prefix="/api/workflow", tags=["workflow"], dependencies=AUTHENTICATED, responses=ERRORS
+)
 
 
 @router.post(
     "/execute",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ExecutionAccepted,
-    responses=ERRORS,
 )
 async def execute_workflow(
     request: ExecuteRequest, agent: AgentDep, settings: SettingsDep
@@ -39,7 +37,7 @@ async def execute_workflow(
     )
 
 
-@router.get("/execution/{execution_id}", response_model=ExecutionPublic, responses=ERRORS)
+@router.get("/execution/{execution_id}", response_model=ExecutionPublic)
 async def get_execution(execution_id: str, agent: AgentDep) -> ExecutionPublic:
     """Status, progress and result or error of one execution."""
     execution = parse_execution_id(execution_id)

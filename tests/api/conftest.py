@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from langgraph_sdk.client import LangGraphClient
 
-from gateway.main import create_app
+from gateway.main import agent_client, create_app
 from gateway.settings import Settings
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -36,14 +36,30 @@ def agent() -> FakeAgent:
     return FakeAgent()
 
 
+ALICE_KEY = "alice-key-0123456789"
+BOB_KEY = "bob-key-0123456789"
+SERVICE_KEY = "service-key-0123456789"
+
+
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(max_body_bytes=20_000, _env_file=None)
+    return Settings(
+        _env_file=None,
+        max_body_bytes=20_000,
+        service_key=SERVICE_KEY,
+        api_keys={
+            "alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(),
+            "bob": BOB_KEY,
+        },
+    )
 
 
 @pytest.fixture
 def client(agent: FakeAgent, settings: Settings) -> Iterator[TestClient]:
-    transport = httpx.MockTransport(agent)
-    sdk = LangGraphClient(httpx.AsyncClient(transport=transport, base_url="http://agent"))
-    with TestClient(create_app(settings, agent=sdk), raise_server_exceptions=False) as test_client:
+    # The production client over a mock transport: headers and fail-closed checks included.
+    sdk = agent_client(settings, transport=httpx.MockTransport(agent))
+    app = create_app(settings, agent=sdk)
+    with TestClient(
+        app, raise_server_exceptions=False, headers={"X-API-Key": ALICE_KEY}
+    ) as test_client:
         yield test_client

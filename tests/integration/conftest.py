@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -14,8 +17,18 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.launcher import StackError, free_port, start_agent_server, start_gateway, stop
 from tests.fake_openai import FakeOpenAI
+from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY
 
 HOST = "127.0.0.1"
+SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)
+# Every gateway and Agent Server the tests start share these; alice's key is stored hashed.
+SERVER_ENV = {"THREADGATE_SERVICE_KEY": SERVICE_KEY}
+GATEWAY_ENV = {
+    **SERVER_ENV,
+    "THREADGATE_API_KEYS": json.dumps(
+        {"alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(), "bob": BOB_KEY}
+    ),
+}
 
 
 @dataclass
@@ -40,7 +53,9 @@ def start_test_gateway(
     port = free_port(HOST)
     log = (logs / f"{name}.log").open("wb")
     try:
-        proc = start_gateway(host=HOST, port=port, agent_url=agent_url, log=log, env=env)
+        proc = start_gateway(
+            host=HOST, port=port, agent_url=agent_url, log=log, env={**GATEWAY_ENV, **(env or {})}
+        )
     except StackError as exc:
         raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
     return proc, f"http://{HOST}:{port}"
@@ -54,6 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = free_port(HOST)
     log = (workdir / "agent-server.log").open("wb")
     env = {
+        **SERVER_ENV,
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": model.base_url,
         "OPENAI_API_KEY": "not-a-real-key",
@@ -84,14 +100,22 @@ def second_gateway(stack: Stack) -> Iterator[str]:
 
 @pytest.fixture
 async def gateway(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30, headers=ALICE) as client:
+        yield client
+
+
+@pytest.fixture
+async def bob(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A second user of the same gateway."""
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30, headers=BOB) as client:
         yield client
 
 
 @pytest.fixture
 async def sdk(stack: Stack) -> AsyncIterator[LangGraphClient]:
-    """Direct Agent Server access, to check what the gateway did (or did not) write."""
-    client = get_client(url=stack.agent_url, api_key=None)
+    """Direct Agent Server access as alice, to check what the gateway did (or did not) write."""
+    headers = {"x-threadgate-service-key": SERVICE_KEY, "x-threadgate-user": "alice"}
+    client = get_client(url=stack.agent_url, api_key=None, headers=headers)
     try:
         yield client
     finally:

@@ -11,6 +11,17 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
+# Two users of the gateway under test (see conftest.GATEWAY_ENV); keys are test-only.
+ALICE_KEY = "alice-test-key-0123456789"
+BOB_KEY = "bob-test-key-0123456789"
+ALICE = {"X-API-Key": ALICE_KEY}
+BOB = {"X-API-Key": BOB_KEY}
+
+
+def ws_connect(url: str, user: dict[str, str] = ALICE) -> connect:
+    """A WebSocket to the gateway, authenticated by header as `user`."""
+    return connect(url, additional_headers=user)
+
 
 def marker() -> str:
     """A unique word to find one test's model calls among all of the session's."""
@@ -48,10 +59,12 @@ async def wait_for_status(
         await asyncio.sleep(0.2)
 
 
-async def stream_frames(ws_url: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+async def stream_frames(
+    ws_url: str, payload: dict[str, Any], user: dict[str, str] = ALICE
+) -> list[dict[str, Any]]:
     """Send one execute message and read frames until the server closes the socket."""
     frames: list[dict[str, Any]] = []
-    async with connect(ws_url) as ws:
+    async with ws_connect(ws_url, user) as ws:
         await ws.send(json.dumps(payload))
         async for message in ws:
             frames.append(json.loads(message))

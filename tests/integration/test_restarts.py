@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
-from websockets.asyncio.client import connect
 
 from gateway.launcher import free_port, start_agent_server, stop
-from tests.integration.conftest import HOST, Stack, start_test_gateway
-from tests.integration.helpers import marker, react_flow, wait_for_status
+from tests.integration.conftest import HOST, SERVER_ENV, Stack, start_test_gateway
+from tests.integration.helpers import ALICE, marker, react_flow, wait_for_status, ws_connect
 
 
 def model_env(stack: Stack) -> dict[str, str]:
     return {
+        **SERVER_ENV,
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": stack.model.base_url,
         "OPENAI_API_KEY": "not-a-real-key",
@@ -41,7 +41,7 @@ async def test_agent_server_restart_mid_workflow_redoes_no_finished_step(
     gateway_proc, gateway_url = start_test_gateway(f"http://{HOST}:{port}", data, "gateway")
     tag = marker()
     try:
-        async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as gateway:
+        async with httpx.AsyncClient(base_url=gateway_url, timeout=30, headers=ALICE) as gateway:
             accepted = await gateway.post(
                 "/api/workflow/execute", json={"workflow_json": react_flow(tag, steps=3, slow=1)}
             )
@@ -78,7 +78,7 @@ async def test_gateway_gone_mid_stream_client_rejoins_the_same_run(
     doomed, doomed_url = start_test_gateway(stack.agent_url, stack.logs, "gateway-doomed")
     ws_url = doomed_url.replace("http://", "ws://") + "/api/workflow/execute/stream"
     try:
-        async with connect(ws_url) as ws:
+        async with ws_connect(ws_url) as ws:
             await ws.send(json.dumps({"workflow_json": react_flow(tag, steps=3, slow=0.7)}))
             started = json.loads(await ws.recv())
             while json.loads(await ws.recv())["type"] != "progress":
@@ -92,7 +92,7 @@ async def test_gateway_gone_mid_stream_client_rejoins_the_same_run(
     thread_id = started["thread_id"]
 
     join_url = stack.gateway_url.replace("http://", "ws://") + f"/api/threads/{thread_id}/stream"
-    async with connect(join_url) as ws:
+    async with ws_connect(join_url) as ws:
         frames = [json.loads(message) async for message in ws]
     assert frames[0] == {**started, "status": "running"}
     finished = [f["completed_steps"] for f in frames if f.get("event") == "step_finished"]
@@ -109,7 +109,7 @@ async def test_gateway_gone_mid_stream_client_rejoins_the_same_run(
 
 
 async def stream_frames_join(url: str) -> list[dict[str, object]]:
-    async with connect(url) as ws:
+    async with ws_connect(url) as ws:
         return [json.loads(message) async for message in ws]
 
 

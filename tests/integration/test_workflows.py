@@ -11,11 +11,17 @@ import json
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
-from websockets.asyncio.client import connect
 
 from gateway.launcher import free_port, stop
 from tests.integration.conftest import Stack, start_test_gateway
-from tests.integration.helpers import marker, react_flow, stream_frames, wait_for_status
+from tests.integration.helpers import (
+    ALICE,
+    marker,
+    react_flow,
+    stream_frames,
+    wait_for_status,
+    ws_connect,
+)
 
 
 async def test_three_steps_stream_progress_then_end(stack: Stack, gateway: httpx.AsyncClient):
@@ -79,7 +85,7 @@ async def test_execute_in_background_and_read_it_from_another_gateway(
     await wait_for_status(gateway, body["thread_id"], {"completed"})
 
     # A different gateway process has never seen this execution: it must still resolve it.
-    async with httpx.AsyncClient(base_url=second_gateway) as other:
+    async with httpx.AsyncClient(base_url=second_gateway, headers=ALICE) as other:
         execution = (await other.get(f"/api/workflow/execution/{body['execution_id']}")).json()
     assert execution["status"] == "completed" and execution["run_status"] == "success"
     assert execution["thread_id"] == body["thread_id"]
@@ -130,7 +136,7 @@ async def test_continue_a_finished_thread_with_its_history(
 
 async def test_client_leaving_mid_stream_loses_nothing(stack: Stack, gateway: httpx.AsyncClient):
     tag = marker()
-    async with connect(stack.ws_url) as ws:
+    async with ws_connect(stack.ws_url) as ws:
         await ws.send(json.dumps({"workflow_json": react_flow(tag, steps=3, slow=0.5)}))
         started = json.loads(await ws.recv())
         while json.loads(await ws.recv())["type"] != "progress":
@@ -203,7 +209,7 @@ async def test_readiness_is_503_while_the_agent_server_is_unreachable(stack: Sta
     nowhere = f"http://127.0.0.1:{free_port()}"
     proc, url = start_test_gateway(nowhere, stack.logs, "gateway-no-agent")
     try:
-        async with httpx.AsyncClient(base_url=url) as client:
+        async with httpx.AsyncClient(base_url=url, headers=ALICE) as client:
             ready = await client.get("/readyz")
             listing = await client.get("/api/threads")
             alive = await client.get("/healthz")
