@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
+from gateway.json_checks import JsonLimits, check_json, check_text
 from gateway.progress import ThreadProgress, WorkflowStatus
 
 # Ids the Agent Server issues are UUIDs; anything else is refused before it is forwarded.
@@ -22,6 +23,16 @@ WorkflowJson = Annotated[
 ]
 
 
+# Free text that is forwarded and stored: no NUL characters, no lone surrogates.
+SafeText = Annotated[str, AfterValidator(check_text)]
+
+
+def _safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is not None:
+        check_json(values, JsonLimits(), "values")
+    return values
+
+
 class ExecuteRequest(BaseModel):
     """Run a workflow on a new thread, or continue an existing thread."""
 
@@ -31,9 +42,10 @@ class ExecuteRequest(BaseModel):
     thread_id: ThreadId | None = Field(
         default=None, description="Continue this thread (its history is kept) instead of a new one."
     )
-    message: str | None = Field(
+    message: SafeText | None = Field(
         default=None,
         min_length=1,
+        max_length=20_000,
         description="A follow-up message for a finished thread, in place of `workflow_json`.",
     )
 
@@ -123,12 +135,12 @@ class ResumeRequest(BaseModel):
     """The answer to a waiting approval; leave empty to resume a paused or failed thread."""
 
     approved: bool | None = Field(default=None, description="Answer of a waiting approval.")
-    comment: str | None = Field(default=None, max_length=2_000)
+    comment: SafeText | None = Field(default=None, max_length=2_000)
 
 
 class ForkRequest(BaseModel):
     checkpoint_id: str = Field(pattern=UUID_PATTERN, description="Checkpoint to run again from.")
-    values: dict[str, Any] | None = Field(
+    values: Annotated[dict[str, Any] | None, AfterValidator(_safe_values)] = Field(
         default=None, description="State values to change at that checkpoint before running."
     )
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from gateway.json_checks import JsonLimits, UnsafeJson, check_json
 from gateway.workflow_format import (
     STEP_TYPES,
     STRUCTURAL_TYPES,
@@ -63,7 +64,10 @@ def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPl
     limits = limits or WorkflowLimits()
     if not isinstance(raw, dict):
         raise WorkflowValidationError("workflow_json must be a JSON object", field="workflow_json")
-    _check_size(raw, limits, "workflow_json", 1)
+    try:
+        check_json(raw, JsonLimits(limits.max_text_chars, limits.max_json_depth), "workflow_json")
+    except UnsafeJson as exc:
+        raise WorkflowValidationError(exc.message, field=exc.field) from None
     try:
         doc = workflow_document.validate_python(raw)
     except ValidationError as exc:
@@ -76,24 +80,6 @@ def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPl
         raise WorkflowValidationError("workflow has no steps to run", field="workflow_json")
     name = (doc.name or doc.id or "workflow").strip() or "workflow"
     return WorkflowPlan(workflow_id=doc.id or _content_id(raw), name=name, steps=steps)
-
-
-def _check_size(value: Any, limits: WorkflowLimits, path: str, depth: int) -> None:
-    """Refuse deep nesting and long strings before any model sees them."""
-    if depth > limits.max_json_depth:
-        raise WorkflowValidationError(
-            f"nesting deeper than {limits.max_json_depth} levels", field=path
-        )
-    if isinstance(value, str) and len(value) > limits.max_text_chars:
-        raise WorkflowValidationError(
-            f"text longer than {limits.max_text_chars} characters", field=path
-        )
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _check_size(item, limits, f"{path}.{key}", depth + 1)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_size(item, limits, f"{path}[{i}]", depth + 1)
 
 
 def _from_pydantic(exc: ValidationError, raw: dict[str, Any]) -> WorkflowValidationError:

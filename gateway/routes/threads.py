@@ -42,7 +42,7 @@ async def list_threads(
     settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(max_length=200)] = None,
     status: WorkflowStatus | None = None,
-    limit: Annotated[int, Query(ge=1)] = 20,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort_by: SortField = "created_at",
     sort_order: SortOrder = "desc",

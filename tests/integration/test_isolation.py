@@ -1,0 +1,160 @@
+"""Two users on one gateway and one Agent Server: neither ever sees the other's threads.
+
+For every endpoint that takes a thread or execution id, bob gets 404 for alice's
+thread and alice's thread is unchanged afterwards; searches and counts never show it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+
+from tests.integration.conftest import SERVICE_KEY, Stack
+from tests.integration.helpers import (
+    BOB,
+    marker,
+    react_flow,
+    stream_frames,
+    wait_for_status,
+    ws_connect,
+)
+
+
+async def alices_threads(gateway: httpx.AsyncClient, tag: str) -> dict[str, Any]:
+    """A finished thread and one waiting at an approval, both alice's."""
+    done = await gateway.post(
+        "/api/workflow/execute", json={"workflow_json": react_flow(tag, steps=2)}
+    )
+    waiting_flow = {**react_flow(f"{tag}w", steps=1), "id": f"wf-{tag}"}
+    waiting_flow["nodes"].append({"id": "ok", "type": "approval", "data": {"question": "ok?"}})
+    waiting_flow["edges"].append({"source": "n1", "target": "ok"})
+    waiting = await gateway.post("/api/workflow/execute", json={"workflow_json": waiting_flow})
+    await wait_for_status(gateway, done.json()["thread_id"], {"completed"})
+    await wait_for_status(gateway, waiting.json()["thread_id"], {"waiting"})
+    return {"done": done.json(), "waiting": waiting.json()}
+
+
+async def snapshot(gateway: httpx.AsyncClient, sdk: LangGraphClient, thread_id: str) -> Any:
+    details = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
+    runs = await sdk.runs.list(thread_id)
+    return details, [c["checkpoint_id"] for c in history], [r["run_id"] for r in runs]
+
+
+async def test_bob_gets_404_for_every_way_into_alices_threads(
+    stack: Stack, gateway: httpx.AsyncClient, bob: httpx.AsyncClient, sdk: LangGraphClient
+):
+    tag = marker()
+    alice = await alices_threads(gateway, tag)
+    done, waiting = alice["done"]["thread_id"], alice["waiting"]["thread_id"]
+    checkpoint = (await gateway.get(f"/api/threads/{done}/history")).json()[1]["checkpoint_id"]
+    before = {t: await snapshot(gateway, sdk, t) for t in (done, waiting)}
+
+    attempts = {
+        "GET thread": ("GET", f"/api/threads/{done}", None),
+        "GET state": ("GET", f"/api/threads/{done}/state", None),
+        "GET state at checkpoint": (
+            "GET",
+            f"/api/threads/{done}/state?checkpoint_id={checkpoint}",
+            None,
+        ),
+        "GET history": ("GET", f"/api/threads/{done}/history", None),
+        "DELETE thread": ("DELETE", f"/api/threads/{done}", None),
+        "POST pause": ("POST", f"/api/threads/{waiting}/pause", None),
+        "POST cancel": ("POST", f"/api/threads/{waiting}/cancel", None),
+        "POST resume (answer)": ("POST", f"/api/threads/{waiting}/resume", {"approved": True}),
+        "POST resume": ("POST", f"/api/threads/{done}/resume", None),
+        "POST fork": ("POST", f"/api/threads/{done}/fork", {"checkpoint_id": checkpoint}),
+        "GET execution": ("GET", f"/api/workflow/execution/{alice['done']['execution_id']}", None),
+        "POST execute on thread": (
+            "POST",
+            "/api/workflow/execute",
+            {"workflow_json": react_flow(tag), "thread_id": done},
+        ),
+        "POST follow-up on thread": (
+            "POST",
+            "/api/workflow/execute",
+            {"message": "hi", "thread_id": done},
+        ),
+    }
+    matrix = {}
+    for name, (method, path, body) in attempts.items():
+        response = await bob.request(method, path, json=body)
+        matrix[name] = response.status_code
+        assert response.json()["error"] == "not_found", (name, response.text)
+    assert set(matrix.values()) == {404}, matrix
+
+    base = stack.gateway_url.replace("http://", "ws://")
+    async with ws_connect(f"{base}/api/threads/{done}/stream", BOB) as ws:
+        joined = [json.loads(m) async for m in ws]
+    assert joined[0]["error"] == "not_found"
+    frames = await stream_frames(
+        stack.ws_url, {"workflow_json": react_flow(tag), "thread_id": done}, BOB
+    )
+    assert frames[0]["error"] == "not_found"
+
+    batch = await bob.post("/api/threads/failed/resume", json={"thread_ids": [done, waiting]})
+    assert {r["outcome"] for r in batch.json()} == {"not_found"}
+    pruned = await bob.post(
+        "/api/threads/prune", json={"older_than_minutes": 0, "dry_run": False, "limit": 10_000}
+    )
+    assert not {done, waiting} & set(pruned.json()["thread_ids"])
+
+    for thread_id in (done, waiting):
+        assert await snapshot(gateway, sdk, thread_id) == before[thread_id]
+
+
+async def test_bobs_searches_never_include_alices_threads(
+    gateway: httpx.AsyncClient, bob: httpx.AsyncClient
+):
+    tag = marker()
+    alice = await alices_threads(gateway, tag)
+    ids = {alice["done"]["thread_id"], alice["waiting"]["thread_id"]}
+    searches: list[dict[str, str | int]] = [
+        {"workflow_id": f"wf-{tag}"},
+        {"workflow_id": f"wf-{tag}", "owner": "alice"},
+        {"status": "waiting", "limit": 1000},
+        {"status": "completed", "limit": 1000},
+        {"limit": 1000},
+    ]
+    for params in searches:
+        page = (await bob.get("/api/threads", params=params)).json()
+        assert not ids & {t["thread_id"] for t in page["threads"]}, params
+    assert (await bob.get("/api/threads", params={"workflow_id": f"wf-{tag}"})).json()["total"] == 0
+    mine = await gateway.get("/api/threads", params={"workflow_id": f"wf-{tag}"})
+    assert mine.json()["total"] == 2
+    failed = await bob.get("/api/threads/failed", params={"workflow_id": f"wf-{tag}"})
+    assert failed.json() == []
+
+
+async def test_a_client_supplied_owner_is_overwritten(
+    gateway: httpx.AsyncClient, bob: httpx.AsyncClient
+):
+    flow = {**react_flow(marker(), steps=1), "owner": "alice", "metadata": {"owner": "alice"}}
+    accepted = await bob.post(
+        "/api/workflow/execute", json={"workflow_json": flow, "owner": "alice", "user_id": "alice"}
+    )
+    assert accepted.status_code == 202
+    thread_id = accepted.json()["thread_id"]
+    details = await wait_for_status(bob, thread_id, {"completed"})
+    assert details["metadata"]["owner"] == "bob"
+    assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 404
+
+
+async def test_the_agent_server_refuses_anyone_without_the_service_credential(stack: Stack):
+    attempts = [
+        {},
+        {"x-threadgate-user": "alice"},
+        {"x-threadgate-service-key": "wrong-key-0123456789", "x-threadgate-user": "alice"},
+        {"x-threadgate-service-key": SERVICE_KEY},  # no user
+        {"x-api-key": SERVICE_KEY, "x-threadgate-user": "alice"},
+    ]
+    async with httpx.AsyncClient(base_url=stack.agent_url) as direct:
+        for headers in attempts:
+            response = await direct.post("/threads/search", json={}, headers=headers)
+            assert response.status_code in (401, 403), (headers, response.status_code)
+            created = await direct.post("/threads", json={}, headers=headers)
+            assert created.status_code in (401, 403), headers
