@@ -110,9 +110,12 @@ def _validation_body(errors: Any) -> ErrorBody:
 
 
 def _http_code(status: int) -> str:
-    return {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-        status, "http_error"
-    )
+    return {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }.get(status, "http_error")
 
 
 async def _handle(_: Request, exc: Exception) -> JSONResponse:

@@ -16,7 +16,7 @@ from langgraph_sdk.errors import ConflictError
 from langgraph_sdk.schema import Command, StreamMode
 
 from gateway.errors import GatewayError, not_found
-from gateway.models import ExecuteRequest
+from gateway.models import UUID, ExecuteRequest
 from gateway.prompts import follow_up_plan, workflow_brief
 from gateway.settings import Settings
 from gateway.workflow_parser import WorkflowPlan, parse_workflow
@@ -25,8 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Stream modes every run publishes, so a WebSocket can join it later and see them all.
 STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_EXECUTION_ID = re.compile(rf"^({_UUID})\.({_UUID})$")
+_EXECUTION_ID = re.compile(rf"^({UUID})\.({UUID})$")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_val
 from gateway.json_checks import JsonLimits, check_json, check_text
 from gateway.progress import ThreadProgress, WorkflowStatus
 
-# Ids the Agent Server issues are UUIDs; anything else is refused before it is forwarded.
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Ids the Agent Server issues are RFC 4122 UUIDs (version 1-8); anything else is refused
+# before it is forwarded (the nil UUID, for one, makes the Agent Server answer 500).
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+UUID_PATTERN = rf"^{UUID}$"
 ThreadId = Annotated[
     str, Field(pattern=UUID_PATTERN, examples=["01a204ae-a289-7477-8bfd-4c37e06457e1"])
 ]

@@ -13,7 +13,7 @@ from gateway.models import UUID_PATTERN
 AUTHENTICATED = [Depends(require_user)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 404, 409, 413, 422, 502, 503, 504)
+    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422, 502, 503, 504)
 }
 
 ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]

@@ -101,5 +101,8 @@ async def get_thread_history(
 @router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep) -> Response:
     """Delete the thread and its checkpoints; later reads answer 404."""
+    # Read first: runtime-inmem 0.36 answers 500 (UnboundLocalError) to a delete of an
+    # unknown thread under custom auth; a read gives the proper 404.
+    await agent.threads.get(thread_id)
     await agent.threads.delete(thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -17,7 +17,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.launcher import StackError, free_port, start_agent_server, start_gateway, stop
 from tests.fake_openai import FakeOpenAI
-from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY
+from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY, FUZZ_KEY
 
 HOST = "127.0.0.1"
 SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)
@@ -26,7 +26,11 @@ SERVER_ENV = {"THREADGATE_SERVICE_KEY": SERVICE_KEY}
 GATEWAY_ENV = {
     **SERVER_ENV,
     "THREADGATE_API_KEYS": json.dumps(
-        {"alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(), "bob": BOB_KEY}
+        {
+            "alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(),
+            "bob": BOB_KEY,
+            "fuzz": FUZZ_KEY,
+        }
     ),
 }
 

@@ -14,8 +14,10 @@ from websockets.asyncio.client import connect
 # Two users of the gateway under test (see conftest.GATEWAY_ENV); keys are test-only.
 ALICE_KEY = "alice-test-key-0123456789"
 BOB_KEY = "bob-test-key-0123456789"
+FUZZ_KEY = "fuzz-test-key-0123456789"
 ALICE = {"X-API-Key": ALICE_KEY}
 BOB = {"X-API-Key": BOB_KEY}
+FUZZ = {"X-API-Key": FUZZ_KEY}
 
 
 def ws_connect(url: str, user: dict[str, str] = ALICE) -> connect:
