@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +169,12 @@ def test_limits_on_steps_edges_text_and_depth():
     for _ in range(6):
         deep = {"inner": deep}
     assert "nesting" in rejection(flow([node("a", extra=deep)], []), limits).message
+
+
+@pytest.mark.parametrize(
+    "name", ["quickstart.json", "content-pipeline.json", "support-triage.json"]
+)
+def test_every_example_workflow_parses(name: str):
+    document = json.loads((Path(__file__).parents[2] / "examples" / name).read_text())
+    plan = parse_workflow(document.get("workflow_json", document))
+    assert plan.steps and plan.workflow_id

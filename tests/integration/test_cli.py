@@ -1,0 +1,126 @@
+"""The `threadgate` CLI end to end: the installed console script against the real stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from gateway.launcher import ROOT, free_port
+from tests.integration.conftest import Stack
+from tests.integration.helpers import ALICE_KEY, marker, react_flow
+
+THREADGATE = str(Path(sys.executable).parent / "threadgate")
+
+
+def cli(stack: Stack, *args: str, key: str = ALICE_KEY, url: str | None = None):
+    env = {**os.environ, "THREADGATE_URL": url or stack.gateway_url, "THREADGATE_API_KEY": key}
+    return subprocess.run(
+        [THREADGATE, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_run_follow_shows_progress_per_step_and_the_result(stack: Stack):
+    done = cli(stack, "run", str(ROOT / "examples" / "support-triage.json"), "--follow")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("thread ")
+    bars = [line for line in lines if "finished" in line]
+    assert [b.split("]")[1].split()[0] for b in bars] == ["1/3", "2/3", "3/3"]
+    assert "status:       completed" in done.stdout
+    assert "  answer: echo: Step 2/3: Draft reply" in done.stdout
+
+
+def test_json_output_lets_scripts_chain_commands(stack: Stack, tmp_path: Path):
+    tag = marker()
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(react_flow(tag, steps=2)))
+    frames = cli(stack, "--json", "run", str(workflow), "--follow")
+    assert frames.returncode == 0, frames.stderr
+    parsed = [json.loads(line) for line in frames.stdout.splitlines()]
+    assert parsed[0]["type"] == "started" and parsed[-1]["type"] == "end"
+    thread_id = parsed[0]["thread_id"]
+
+    listed = json.loads(
+        cli(stack, "--json", "threads", "list", "--workflow-id", f"wf-{tag}").stdout
+    )
+    assert [t["thread_id"] for t in listed["threads"]] == [thread_id]
+    shown = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)
+    assert shown["progress"]["completed_steps"] == 2
+    history = json.loads(cli(stack, "--json", "threads", "history", thread_id).stdout)
+    first = next(c for c in history if c["completed_steps"] == 1)
+    state = json.loads(
+        cli(stack, "threads", "state", thread_id, "--checkpoint", first["checkpoint_id"]).stdout
+    )
+    assert state["values"]["completed"] == ["n1"]
+
+    human = cli(stack, "threads", "list", "--workflow-id", f"wf-{tag}")
+    assert "THREAD_ID" in human.stdout and thread_id in human.stdout and "completed" in human.stdout
+
+
+def test_exit_codes_a_script_can_branch_on(stack: Stack, tmp_path: Path):
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(react_flow(marker(), steps=1)))
+    started = json.loads(cli(stack, "--json", "run", str(workflow)).stdout)
+    thread_id = started["thread_id"]
+    cli(stack, "run", str(workflow), "--thread", thread_id)  # may be busy or not: either is fine
+    ghost = "00000000-0000-4000-8000-000000000000"
+
+    assert cli(stack, "threads", "show", ghost).returncode == 3
+    assert cli(stack, "threads", "show", thread_id, key="wrong-key").returncode == 5
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    assert cli(stack, "threads", "list", url=nowhere).returncode == 6
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"nodes": [{"id": "x", "type": "oracle"}]}))
+    refused = cli(stack, "--json", "run", str(bad))
+    assert refused.returncode == 2 and json.loads(refused.stdout)["error"] == "invalid_workflow"
+
+    subprocess.run([THREADGATE, "--help"], capture_output=True, check=True)
+    for _ in range(100):
+        shown = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)
+        if shown["status"] == "completed":
+            break
+        time.sleep(0.1)
+    paused = cli(stack, "pause", thread_id)
+    assert paused.returncode == 4 and "only a running thread pauses" in paused.stderr
+
+
+def test_pause_resume_recover_and_prune_from_the_terminal(stack: Stack, tmp_path: Path):
+    tag = marker()
+    flow = react_flow(tag, steps=2, slow=1)
+    flow["nodes"][0]["data"]["instructions"] += " [fail once]"  # step 2 fails the first time
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(flow))
+    thread_id = json.loads(cli(stack, "--json", "run", str(workflow)).stdout)["thread_id"]
+    assert cli(stack, "pause", thread_id).returncode == 0
+    for _ in range(200):
+        status = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)["status"]
+        if status == "paused":
+            break
+    assert status == "paused"
+    assert cli(stack, "resume", thread_id).returncode == 0
+    for _ in range(200):
+        status = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)["status"]
+        if status == "failed":
+            break
+    assert status == "failed"
+
+    listed = cli(stack, "recover", "--dry-run", "--workflow-id", f"wf-{tag}")
+    assert thread_id in listed.stdout and listed.returncode == 0
+    recovered = json.loads(cli(stack, "--json", "recover", "--workflow-id", f"wf-{tag}").stdout)
+    assert recovered == [
+        {
+            "thread_id": thread_id,
+            "outcome": "resumed",
+            "execution_id": recovered[0]["execution_id"],
+            "message": None,
+        }
+    ]
+
+    dry = cli(stack, "prune", "--older-than", "0", "--workflow-id", f"wf-{tag}")
+    assert dry.returncode == 0 and dry.stdout.startswith("would prune")
+    answered = cli(stack, "resume", thread_id, "--approve")  # nothing is waiting: a conflict
+    assert answered.returncode == 4, answered.stderr
