@@ -12,6 +12,7 @@ ADD . /deps/main
 RUN for dep in /deps/*; do             echo "Installing $dep";             if [ -d "$dep" ]; then                 echo "Installing $dep";                 (cd "$dep" && PYTHONDONTWRITEBYTECODE=1 uv pip install --system --no-cache-dir -c /api/constraints.txt -e .);             fi;         done
 # -- End of local dependencies install --
 ENV LANGGRAPH_STORE='{"ttl": {"refresh_on_read": true, "sweep_interval_minutes": 60, "default_ttl": 1440}}'
+ENV LANGGRAPH_AUTH='{"path": "agents.auth:auth"}'
 ENV LANGGRAPH_HTTP='{"disable_mcp": true, "disable_a2a": true}'
 ENV LANGGRAPH_CHECKPOINTER='{"ttl": {"strategy": "delete", "sweep_interval_minutes": 60, "default_ttl": 720}}'
 ENV LANGSERVE_GRAPHS='{"workflow": "agents.workflow:graph"}'
