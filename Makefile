@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-threadgate
 
-.PHONY: up test lint install clean
+.PHONY: up test lint bench install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Threadgate needs Python 3.11+; set PYTHON=python3.11 or newer")'
@@ -26,6 +26,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Benchmarks (not tests): gateway vs direct langgraph-sdk calls, ratios from one run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.reads
+	$(BIN)/python -m bench.execute
+	$(BIN)/python -m bench.streams
 
 clean:
 	rm -rf $(VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache

@@ -40,7 +40,15 @@ def agent_client(
         headers["x-api-key"] = settings.agent_api_key.get_secret_value()
     http = httpx.AsyncClient(
         base_url=str(settings.agent_url).rstrip("/"),
-        transport=transport or httpx.AsyncHTTPTransport(retries=settings.agent_connect_retries),
+        transport=transport
+        or httpx.AsyncHTTPTransport(
+            retries=settings.agent_connect_retries,
+            # Every open WebSocket holds one Agent Server stream; the default pool of 100
+            # would make the 101st wait (and time out).
+            limits=httpx.Limits(
+                max_connections=settings.agent_max_connections, max_keepalive_connections=100
+            ),
+        ),
         timeout=httpx.Timeout(settings.agent_timeout_seconds, connect=5),
         headers=headers,
         event_hooks={"request": [forward_user]},

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # Streams stay open for hours; they survive this read timeout because the Agent
     # Server sends an SSE heartbeat every 5 s.
     agent_timeout_seconds: float = Field(default=30.0, ge=10, le=600)
+    agent_max_connections: int = Field(
+        default=5_000, ge=10, description="Open Agent Server connections (one per stream)."
+    )
     agent_connect_retries: int = Field(
         default=1, ge=0, le=10, description="Retries of a refused connection to the Agent Server."
     )

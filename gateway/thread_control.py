@@ -35,10 +35,14 @@ def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -
 
 
 async def active_runs(agent: LangGraphClient, thread_id: str) -> list[Run]:
-    """Runs working on the thread now or about to, oldest first."""
-    running = await agent.runs.list(thread_id, status="running", limit=10)
-    pending = await agent.runs.list(thread_id, status="pending", limit=10)
-    return sorted([*running, *pending], key=lambda run: str(run["created_at"]))
+    """Runs working on the thread now or about to, oldest first.
+
+    One listing, filtered here: two queries by status could both miss a run that moves
+    from pending to running between them.
+    """
+    runs = await agent.runs.list(thread_id, limit=20)
+    active = [run for run in runs if run["status"] in ("pending", "running")]
+    return sorted(active, key=lambda run: str(run["created_at"]))
 
 
 async def pause_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -54,10 +55,13 @@ async def list_threads(
         filters["metadata"] = {"workflow_id": workflow_id}
     if status is not None:
         filters["status"], filters["values"] = search_filter(status)
-    found = await agent.threads.search(
-        **filters, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+    # The page and the count are independent: ask for both at once.
+    found, total = await asyncio.gather(
+        agent.threads.search(
+            **filters, limit=limit, offset=offset, sort_by=sort_by, sort_order=sort_order
+        ),
+        agent.threads.count(**filters),
     )
-    total = await agent.threads.count(**filters)
     return ThreadPage(
         threads=[thread_summary(t) for t in await with_live_values_all(agent, found)],
         total=total,

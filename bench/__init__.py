@@ -1,0 +1,1 @@
+"""Benchmarks: gateway vs direct `langgraph-sdk` calls, measured in the same run."""

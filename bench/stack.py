@@ -1,0 +1,89 @@
+"""A throwaway stack for a benchmark run: Agent Server and gateway on free ports."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.launcher import free_port, start_agent_server, start_gateway, stop
+
+HOST = "127.0.0.1"
+USER_KEY = "bench-" + secrets.token_hex(8)
+
+
+@dataclass
+class BenchStack:
+    agent_url: str
+    gateway_url: str
+    gateway_pid: int
+    service_key: str
+    workdir: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a gateway caller sends."""
+        return {"X-API-Key": USER_KEY}
+
+    def sdk(self) -> LangGraphClient:
+        """A direct Agent Server client acting as the same user the gateway forwards."""
+        headers = {"x-threadgate-service-key": self.service_key, "x-threadgate-user": "bench"}
+        return get_client(url=self.agent_url, api_key=None, headers=headers)
+
+
+@contextmanager
+def bench_stack(extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]:
+    service_key = secrets.token_urlsafe(32)
+    env = {
+        "THREADGATE_SERVICE_KEY": service_key,
+        "THREADGATE_MODEL": "offline",
+        **(extra_env or {}),
+    }
+    with tempfile.TemporaryDirectory(prefix="threadgate-bench-") as tmp:
+        workdir = Path(tmp)
+        agent_port, gateway_port = free_port(HOST), free_port(HOST)
+        log = (workdir / "agent-server.log").open("wb")
+        agent = start_agent_server(host=HOST, port=agent_port, workdir=workdir, log=log, env=env)
+        gateway_env = {
+            **env,
+            "THREADGATE_API_KEYS": json.dumps({"bench": USER_KEY}),
+            "THREADGATE_LOG_LEVEL": "WARNING",
+        }
+        gateway = start_gateway(
+            host=HOST,
+            port=gateway_port,
+            agent_url=f"http://{HOST}:{agent_port}",
+            log=(workdir / "gateway.log").open("wb"),
+            env=gateway_env,
+        )
+        try:
+            yield BenchStack(
+                agent_url=f"http://{HOST}:{agent_port}",
+                gateway_url=f"http://{HOST}:{gateway_port}",
+                gateway_pid=gateway.pid,
+                service_key=service_key,
+                workdir=workdir,
+            )
+        finally:
+            stop(gateway)
+            stop(agent)
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
