@@ -1,7 +1,8 @@
 """(2) Throughput of starting workflows: gateway execute vs direct `runs.create`.
 
-Both sides do the same work per request: create a thread and a background run of the
-same 3-step plan (the gateway also parses and validates the workflow JSON).
+Both sides ask the same of the Agent Server per request: one `runs.create` that makes a
+new thread and a background run of the same 3-step plan (the gateway also authenticates
+the caller and parses and validates the workflow JSON).
 
     .venv/bin/python -m bench.execute
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -50,11 +52,13 @@ async def measure(stack: BenchStack) -> None:
             response.raise_for_status()
 
         async def direct() -> None:
-            thread = await sdk.threads.create(metadata={"workflow_id": plan.workflow_id})
+            # What the gateway asks of the Agent Server for a new workflow: one call.
             await sdk.runs.create(
-                thread["thread_id"],
+                str(uuid.uuid4()),
                 "workflow",
                 input=run_input(plan),
+                metadata={"workflow_id": plan.workflow_id, "workflow_name": plan.name},
+                if_not_exists="create",
                 stream_mode=STREAM_MODES,
                 stream_resumable=True,
                 multitask_strategy="reject",

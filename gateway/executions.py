@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,14 +87,16 @@ async def start_execution(
         execution = await create_run(agent, assistant_id, thread_id, input=run_input(plan))
         await agent.threads.update(thread_id, metadata=thread_metadata(plan))
         return execution
-
-    thread = await agent.threads.create(metadata=thread_metadata(plan))
-    try:
-        return await create_run(agent, assistant_id, thread["thread_id"], input=run_input(plan))
-    except BaseException:
-        # Never leave a thread behind that no run will ever fill.
-        await _discard_thread(agent, thread["thread_id"])
-        raise
+    # One call creates the thread and its run together (the run's metadata becomes the
+    # thread's), so a failed start cannot leave an empty thread behind.
+    return await create_run(
+        agent,
+        assistant_id,
+        str(uuid.uuid4()),
+        input=run_input(plan),
+        metadata=thread_metadata(plan),
+        new_thread=True,
+    )
 
 
 async def create_run(
@@ -104,6 +107,8 @@ async def create_run(
     input: dict[str, Any] | None = None,
     command: Command | None = None,
     checkpoint_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    new_thread: bool = False,
 ) -> Execution:
     """One background run on the thread, refused with 409 if the thread is busy."""
     try:
@@ -113,6 +118,8 @@ async def create_run(
             input=input,
             command=command,
             checkpoint_id=checkpoint_id,
+            metadata=metadata,
+            if_not_exists="create" if new_thread else None,
             stream_mode=STREAM_MODES,
             stream_resumable=True,
             multitask_strategy="reject",
@@ -129,10 +136,3 @@ def already_running(thread_id: str) -> GatewayError:
         f"thread '{thread_id}' is already running; wait for it or pause it",
         {"thread_id": thread_id},
     )
-
-
-async def _discard_thread(agent: LangGraphClient, thread_id: str) -> None:
-    try:
-        await agent.threads.delete(thread_id)
-    except Exception:
-        logger.warning("could not delete empty thread %s after a failed start", thread_id)

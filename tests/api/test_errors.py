@@ -14,7 +14,7 @@ from tests.api.conftest import FakeAgent
 
 THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
 RUN = "01a204ae-a28e-7161-ba01-5eed3dcf4684"
-WORKFLOW = {"name": "W", "steps": [{"id": "a", "instructions": "do a"}]}
+WORKFLOW = {"id": "wf-a", "name": "W", "steps": [{"id": "a", "instructions": "do a"}]}
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -78,35 +78,16 @@ def test_busy_thread_is_409_not_queued(client: TestClient, agent: FakeAgent):
     assert ("PATCH", f"/threads/{THREAD}") not in agent.calls()
 
 
-def test_failed_start_deletes_the_thread_it_created(client: TestClient, agent: FakeAgent):
-    def runs_fail(request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path == "/threads":
-            now = "2026-01-01T00:00:00+00:00"
-            return httpx.Response(
-                200,
-                json={
-                    "thread_id": THREAD,
-                    "created_at": now,
-                    "updated_at": now,
-                    "metadata": {},
-                    "status": "idle",
-                    "values": None,
-                    "interrupts": {},
-                },
-            )
-        if request.method == "DELETE":
-            return httpx.Response(204)
-        return httpx.Response(503, json={"detail": "queue unavailable"})
-
-    agent.handler = runs_fail
-    assert_error(
-        client.post("/api/workflow/execute", json={"workflow_json": WORKFLOW}), 502, "agent_error"
-    )
-    assert agent.calls() == [
-        ("POST", "/threads"),
-        ("POST", f"/threads/{THREAD}/runs"),
-        ("DELETE", f"/threads/{THREAD}"),
-    ]
+def test_failed_start_writes_nothing(client: TestClient, agent: FakeAgent):
+    agent.handler = lambda _r: httpx.Response(503, json={"detail": "queue unavailable"})
+    response = client.post("/api/workflow/execute", json={"workflow_json": WORKFLOW})
+    assert_error(response, 502, "agent_error")
+    # The thread and its run are created by one call, so nothing was half-written.
+    [(method, path)] = agent.calls()
+    assert method == "POST" and path.endswith("/runs")
+    sent = json.loads(agent.requests[0].content)
+    assert sent["if_not_exists"] == "create" and sent["multitask_strategy"] == "reject"
+    assert sent["metadata"]["workflow_id"] == "wf-a"
 
 
 def test_invalid_workflow_is_422_naming_the_node_and_calls_nothing(
