@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEV_USER = "dev"
 # The gateway's own maintenance (scheduled retention); `agents.auth` lets it see all users.
 SYSTEM_USER = "threadgate:system"
+RESERVED_PREFIX = "threadgate:"
 
 # The verified user of the request (or WebSocket) being served; read by the Agent
 # Server client, which refuses to call without one.
@@ -55,12 +56,17 @@ class Authenticator:
         if self.settings.auth_disabled:
             return User(DEV_USER)
         if api_key:
-            return self._by_api_key(api_key)
-        if bearer:
-            if self._jwt_keys and bearer.count(".") == 2:
-                return self._by_jwt(bearer)
-            return self._by_api_key(bearer)
-        raise unauthorized("credentials required: an X-API-Key header or a bearer token")
+            user = self._by_api_key(api_key)
+        elif bearer and self._jwt_keys and bearer.count(".") == 2:
+            user = self._by_jwt(bearer)
+        elif bearer:
+            user = self._by_api_key(bearer)
+        else:
+            raise unauthorized("credentials required: an X-API-Key header or a bearer token")
+        if user.id.startswith(RESERVED_PREFIX):
+            # The Agent Server lets the system identity see every user's threads.
+            raise unauthorized("this user id is reserved")
+        return user
 
     def _by_api_key(self, presented: str) -> User:
         digest = "sha256:" + hashlib.sha256(presented.encode()).hexdigest()

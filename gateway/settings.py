@@ -80,6 +80,8 @@ class Settings(BaseSettings):
                 "no authentication configured: set THREADGATE_API_KEYS or a JWT key, "
                 "or THREADGATE_AUTH_DISABLED=true for development"
             )
+        if any(user.startswith("threadgate:") for user in self.api_keys):
+            raise ValueError("user ids starting with 'threadgate:' are reserved")
         if len(self.service_key.get_secret_value()) < 16:
             raise ValueError("service_key must be at least 16 characters")
         return self

@@ -200,6 +200,16 @@ def test_websocket_authenticates_by_first_message(settings: Settings, agent: Fak
     assert frame["error"] == "invalid_workflow"  # got past authentication to the parser
 
 
+def test_a_token_for_the_reserved_system_identity_is_refused(settings: Settings, agent: FakeAgent):
+    bearer = token("s" * 32, sub="threadgate:system")
+    with app_client(hs256(settings), agent, Authorization=f"Bearer {bearer}") as client:
+        response = client.get("/api/threads")
+    assert response.status_code == 401 and "reserved" in response.json()["message"]
+    assert agent.requests == []
+    with pytest.raises(ValidationError, match="reserved"):
+        Settings(_env_file=None, service_key=SERVICE_KEY, api_keys={"threadgate:system": "k"})
+
+
 def test_no_authentication_configured_fails_at_start():
     with pytest.raises(ValidationError, match="no authentication configured"):
         Settings(_env_file=None, service_key=SERVICE_KEY)
