@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -53,7 +53,7 @@ def require_free(host: str, port: int, what: str, variable: str) -> None:
         raise StackError(f"{what} port {host}:{port} is in use; free it or set {variable}")
 
 
-def wait_until_ok(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+def wait_until_ok(url: str, proc: subprocess.Popen[Any], what: str, timeout: float) -> None:
     """Poll `url` until it answers 200; fail loudly if the process dies or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

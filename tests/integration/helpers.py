@@ -46,6 +46,14 @@ def react_flow(tag: str, steps: int = 3, slow: float = 0, name: str = "Report") 
     return {"id": f"wf-{tag}", "name": name, "nodes": list(reversed(nodes)), "edges": edges}
 
 
+async def start(gateway: httpx.AsyncClient, workflow: dict[str, Any]) -> str:
+    """Start a workflow through the gateway; its thread id."""
+    response = await gateway.post("/api/workflow/execute", json={"workflow_json": workflow})
+    assert response.status_code == 202, response.text
+    thread_id: str = response.json()["thread_id"]
+    return thread_id
+
+
 async def wait_for_status(
     gateway: httpx.AsyncClient, thread_id: str, wanted: set[str], timeout: float = 60
 ) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.launcher import ROOT, free_port
+from gateway.launcher import ROOT, free_port, wait_until_ok
 
 QUICKSTART = json.loads((ROOT / "examples" / "quickstart.json").read_text())
 
@@ -37,25 +37,12 @@ def launch(tmp_path: Path, agent_port: int, gateway_port: int) -> subprocess.Pop
     )
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[0]
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} never answered")
-
-
 def test_up_runs_the_readme_example_offline_and_stops_cleanly(tmp_path: Path):
     agent_port, gateway_port = free_port(), free_port()
     proc = launch(tmp_path, agent_port, gateway_port)
     try:
         base = f"http://127.0.0.1:{gateway_port}"
-        wait_healthy(f"{base}/readyz", proc)
+        wait_until_ok(f"{base}/readyz", proc, "the stack", timeout=90)
         accepted = httpx.post(f"{base}/api/workflow/execute", json=QUICKSTART, timeout=10)
         assert accepted.status_code == 202, accepted.text
         thread_id = accepted.json()["thread_id"]

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 
 from gateway.launcher import stop
 from tests.integration.conftest import Stack, start_test_gateway
-from tests.integration.helpers import marker, react_flow, wait_for_status
-
-
-async def start(gateway: httpx.AsyncClient, workflow: dict[str, Any]) -> str:
-    response = await gateway.post("/api/workflow/execute", json={"workflow_json": workflow})
-    assert response.status_code == 202, response.text
-    thread_id: str = response.json()["thread_id"]
-    return thread_id
+from tests.integration.helpers import marker, react_flow, start, wait_for_status
 
 
 async def test_find_failed_and_resume_each_once(stack: Stack, gateway: httpx.AsyncClient):

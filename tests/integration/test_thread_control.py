@@ -12,14 +12,7 @@ from typing import Any
 import httpx
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import marker, react_flow, wait_for_status
-
-
-async def start(gateway: httpx.AsyncClient, workflow: dict[str, Any]) -> str:
-    response = await gateway.post("/api/workflow/execute", json={"workflow_json": workflow})
-    assert response.status_code == 202, response.text
-    thread_id: str = response.json()["thread_id"]
-    return thread_id
+from tests.integration.helpers import marker, react_flow, start, wait_for_status
 
 
 async def wait_for_steps(gateway: httpx.AsyncClient, thread_id: str, done: int) -> None:
