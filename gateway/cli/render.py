@@ -64,7 +64,7 @@ def thread_details(thread: dict[str, Any], out: TextIO = sys.stdout) -> None:
         ("workflow", f"{thread.get('workflow_name')} ({thread.get('workflow_id')})"),
         (
             "status",
-            thread["status"] + (f" ({progress['outcome']})" if progress.get("outcome") else ""),
+            thread["status"] + (" (rejected)" if progress.get("outcome") == "rejected" else ""),
         ),
         ("progress", progress_bar(progress["completed_steps"], progress["total_steps"])),
         ("current step", progress.get("current_step")),
