@@ -6,7 +6,6 @@ up, so any gateway replica answers for it and a restart forgets nothing.
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -21,8 +20,6 @@ from gateway.models import UUID, ExecuteRequest
 from gateway.prompts import follow_up_plan, workflow_brief
 from gateway.settings import Settings
 from gateway.workflow_parser import WorkflowPlan, parse_workflow
-
-logger = logging.getLogger(__name__)
 
 # Stream modes every run publishes, so a WebSocket can join it later and see them all.
 STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]

@@ -200,10 +200,12 @@ def main() -> int:
     gateway_port = int(os.environ.get("THREADGATE_PORT", "8002"))
     agent_url = f"http://{host}:{agent_port}"
     procs: list[subprocess.Popen[bytes]] = []
+    logs: list[IO[bytes]] = []
     try:
         workdir = Path(os.environ.get("THREADGATE_DATA_DIR", ROOT)).resolve()
         (workdir / ".langgraph_api").mkdir(parents=True, exist_ok=True)
         server_log = (workdir / ".langgraph_api" / "agent-server.log").open("ab")
+        logs.append(server_log)
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
         logger.info("its log: %s", server_log.name)
         env = local_env()
@@ -232,6 +234,8 @@ def main() -> int:
     finally:
         for proc in reversed(procs):
             stop(proc)
+        for log in logs:
+            log.close()
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ def threads_list(client: GatewayClient, args: argparse.Namespace) -> int:
         "workflow_id": args.workflow_id,
         "status": args.status,
     }
-    page = client.call("GET", "/api/threads", params={k: v for k, v in params.items() if v})
+    page = client.call("GET", "/api/threads", params=_given(params))
     columns = ["thread_id", "workflow", "status", "progress", "current_step", "updated_at"]
 
     def human() -> None:
@@ -135,7 +135,7 @@ def recover(client: GatewayClient, args: argparse.Namespace) -> int:
         "created_within_hours": args.created_within,
         "limit": args.limit,
     }
-    query = {k: v for k, v in query.items() if v is not None}
+    query = _given(query)
     if args.dry_run:
         failed = client.call("GET", "/api/threads/failed", params=query)
         columns = ["thread_id", "workflow", "status", "progress", "current_step", "updated_at"]
@@ -165,6 +165,11 @@ def prune(client: GatewayClient, args: argparse.Namespace) -> int:
 
     _emit(args, result, human)
     return OK
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options the person actually set."""
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _emit(args: argparse.Namespace, value: Any, human: Any) -> None:

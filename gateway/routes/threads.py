@@ -95,7 +95,9 @@ async def get_thread_history(
     thread_id: ThreadIdPath,
     agent: AgentDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: CheckpointQuery = None,
+    before: Annotated[
+        str | None, Query(pattern=UUID_PATTERN, description="Only checkpoints older than this.")
+    ] = None,
 ) -> list[Checkpoint]:
     """Checkpoints of the thread, newest first: one per finished step."""
     history = await agent.threads.get_history(thread_id, limit=limit, before=before)
