@@ -1,56 +1,89 @@
-"""Agent Server custom auth: only the Threadgate gateway may call, one user at a time.
+"""Agent Server custom auth: every caller proves who they are; each sees only their own.
 
-The gateway authenticates people itself and calls the Agent Server with its service
-credential (`x-threadgate-service-key`) plus the verified user (`x-threadgate-user`).
-Here every thread, run, cron and store item is stamped with that user as `owner` and
-every read, search and write is filtered by it, so isolation holds even if the gateway
-had a bug. A caller without the service credential is refused outright.
+Two kinds of caller are admitted:
+- the Threadgate gateway, with its service credential (`x-threadgate-service-key`)
+  and the user it verified (`x-threadgate-user`); the user header counts only next
+  to a valid service key;
+- a user's own script or frontend (`langgraph-sdk`, `useStream`), with the same API
+  key (`x-api-key`) or bearer token the gateway accepts, checked by the same code.
+
+Threads, runs and crons are stamped with their owner and every access is filtered by
+it; store items live under the owner's namespace; assistants are read-only. Anything
+no handler below allows is refused, since the platform allows what has no handler.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+from functools import cache
 from typing import Any
 
 from langgraph_sdk import Auth
 
-SERVICE_KEY_ENV = "THREADGATE_SERVICE_KEY"
-SERVICE_KEY_HEADER = b"x-threadgate-service-key"
-USER_HEADER = b"x-threadgate-user"
-# The gateway's own maintenance (scheduled retention) acts across all users.
-SYSTEM_USER = "threadgate:system"
+from agents.contract import (
+    SERVICE_KEY_ENV,
+    SERVICE_KEY_HEADER,
+    SYSTEM_USER,
+    USER_HEADER,
+    namespace_label,
+)
+from agents.credentials import CredentialSettings, CredentialVerifier, InvalidCredentials
 
 auth = Auth()
 
 
-def namespace_label(identity: str) -> str:
-    """A user id as a store namespace label: labels may not contain '.', so escape it."""
-    return identity.replace("%", "%25").replace(".", "%2E")
+@cache
+def _verifier() -> CredentialVerifier:
+    # Built on first use, so a bad setting shows in the first request's log too.
+    return CredentialVerifier(CredentialSettings())
 
 
 def _refuse(detail: str) -> Auth.exceptions.HTTPException:
     return Auth.exceptions.HTTPException(status_code=401, detail=detail)
 
 
+def _header(headers: dict[bytes, bytes], name: str) -> str:
+    return headers.get(name.encode(), b"").decode("utf-8", "replace").strip()
+
+
 @auth.authenticate
 async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
-    expected = os.environ.get(SERVICE_KEY_ENV, "").encode()
-    presented = headers.get(SERVICE_KEY_HEADER, b"")
-    # With no key configured nothing gets in: a misconfigured server fails closed.
-    if not expected or not hmac.compare_digest(presented, expected):
-        raise _refuse("the Threadgate service credential is required")
-    user = headers.get(USER_HEADER, b"").decode("utf-8", "replace").strip()
-    if not user:
-        raise _refuse("a user identity is required")
+    presented = headers.get(SERVICE_KEY_HEADER.encode())
+    if presented is not None:
+        expected = os.environ.get(SERVICE_KEY_ENV, "").encode()
+        # With no key configured the gateway's path is closed: fail closed.
+        if not expected or not hmac.compare_digest(presented, expected):
+            raise _refuse("invalid service credential")
+        user = _header(headers, USER_HEADER)
+        if not user:
+            raise _refuse("a user identity is required")
+        return {"identity": user}
+    scheme, _, token = _header(headers, "authorization").partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
+    try:
+        user = await _verifier().verify(_header(headers, "x-api-key") or None, bearer or None)
+    except InvalidCredentials as exc:
+        raise _refuse(str(exc)) from None
     return {"identity": user}
 
 
-@auth.on.assistants
-async def shared_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:  # noqa: ARG001
-    # Assistants are deployment configuration, read by every user's runs; only reading.
-    if ctx.action not in ("read", "search"):
-        raise Auth.exceptions.HTTPException(status_code=403, detail="assistants are read-only")
+@auth.on
+async def refuse_by_default(ctx: Auth.types.AuthContext, value: Any) -> None:  # noqa: ARG001
+    """Whatever no handler below names (assistant writes, new resources) is refused."""
+    raise Auth.exceptions.HTTPException(
+        status_code=403, detail=f"{ctx.resource}.{ctx.action} is not allowed"
+    )
+
+
+@auth.on.assistants.read
+async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Assistants are deployment configuration, read by every user's runs."""
+
+
+@auth.on.assistants.search
+async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Assistants are deployment configuration, listed to every user."""
 
 
 @auth.on.store
@@ -64,9 +97,19 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
         raise Auth.exceptions.HTTPException(status_code=403, detail="not your namespace")
 
 
-@auth.on
-async def owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
-    """Threads, runs and crons: stamp the owner on writes, filter every access by it."""
+@auth.on.threads
+async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Threads and their runs: stamp the owner on writes, filter every access by it."""
+    return _owner_only(ctx, value)
+
+
+@auth.on.crons
+async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """Crons (schedules): the same rule as threads."""
+    return _owner_only(ctx, value)
+
+
+def _owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     user = ctx.user.identity
     if user == SYSTEM_USER:
         return None

@@ -14,18 +14,16 @@ from langgraph.config import get_config, get_store, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
-from agents.auth import namespace_label
+from agents.contract import (
+    APPROVAL_NODE,
+    PAUSE_REQUESTS,
+    TASK_NODE,
+    PlanStep,
+    StepResult,
+    pause_namespace,
+)
 from agents.model import chat_model
-from agents.state import PlanStep, StepResult, WorkflowState
-
-# Store namespace where the gateway asks a running thread to stop at its next step
-# boundary; under the Agent Server's custom auth it is prefixed with the owner's id.
-PAUSE_REQUESTS = ("threadgate", "pause_requests")
-
-
-def pause_namespace(owner: str | None) -> tuple[str, ...]:
-    return (namespace_label(owner), *PAUSE_REQUESTS) if owner else PAUSE_REQUESTS
-
+from agents.state import WorkflowState
 
 SYSTEM_PROMPT = (
     "You are a workflow agent. Carry out the current step's instructions precisely, "
@@ -44,7 +42,7 @@ def route(state: WorkflowState) -> str:
     step = next_step(state)
     if step is None or state.get("outcome") == "rejected" or state.get("phase") == "paused":
         return END
-    return "approval" if step["type"] == "approval" else "task"
+    return APPROVAL_NODE if step["type"] == "approval" else TASK_NODE
 
 
 async def _take_pause_request() -> bool:
@@ -54,7 +52,9 @@ async def _take_pause_request() -> bool:
         return False  # compiled without a store (plain in-process use)
     config = get_config()
     thread_id = str(config["configurable"].get("thread_id", ""))
-    namespace = pause_namespace(config["configurable"].get("langgraph_auth_user_id"))
+    # Under the Agent Server's custom auth the gateway files it under the owner's id.
+    owner = config["configurable"].get("langgraph_auth_user_id")
+    namespace = pause_namespace(owner) if owner else PAUSE_REQUESTS
     request = await store.aget(namespace, thread_id)
     if request is None:
         return False
@@ -134,11 +134,11 @@ async def run_approval(state: WorkflowState) -> dict[str, Any]:
 def build_graph(checkpointer: Any = None, store: Any = None) -> Any:
     """The compiled graph; the Agent Server supplies its own checkpointer and store."""
     builder = StateGraph(WorkflowState)
-    builder.add_node("task", run_task)
-    builder.add_node("approval", run_approval)
+    builder.add_node(TASK_NODE, run_task)
+    builder.add_node(APPROVAL_NODE, run_approval)
     builder.add_conditional_edges(START, route)
-    builder.add_conditional_edges("task", route)
-    builder.add_conditional_edges("approval", route)
+    builder.add_conditional_edges(TASK_NODE, route)
+    builder.add_conditional_edges(APPROVAL_NODE, route)
     return builder.compile(checkpointer=checkpointer, store=store)
 
 

@@ -29,7 +29,7 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 async def require_user(conn: HTTPConnection) -> User:
     """The caller, from their credential; every Agent Server call below acts as them."""
     authenticator: Authenticator = conn.app.state.authenticator
-    user = authenticator.authenticate(*credentials(conn))
+    user = await authenticator.authenticate(*credentials(conn))
     current_user.set(user.id)
     return user
 

@@ -64,7 +64,7 @@ def run_input(plan: WorkflowPlan) -> dict[str, Any]:
     return {
         "messages": [{"role": "user", "content": workflow_brief(plan)}],
         "workflow": {"id": plan.workflow_id, "name": plan.name},
-        "plan": [step.model_dump() for step in plan.steps],
+        "plan": plan.steps,
         "results": {},
         "completed": [],
         "phase": "pending",

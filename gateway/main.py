@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from langgraph_sdk.client import LangGraphClient
 
+from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
 from gateway.auth import Authenticator, announce, current_user
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
@@ -54,10 +55,6 @@ def agent_client(
         event_hooks={"request": [forward_user]},
     )
     return LangGraphClient(http)
-
-
-SERVICE_KEY_HEADER = "x-threadgate-service-key"
-USER_HEADER = "x-threadgate-user"
 
 
 async def forward_user(request: httpx.Request) -> None:

@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
+from agents.contract import WorkflowStatus
 from gateway.json_checks import JsonLimits, check_json, check_text
-from gateway.progress import ThreadProgress, WorkflowStatus
+from gateway.progress import ThreadProgress
 
 # Ids the Agent Server issues are RFC 4122 UUIDs (version 1-8); anything else is refused
 # before it is forwarded (the nil UUID, for one, makes the Agent Server answer 500).

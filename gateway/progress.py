@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from langgraph_sdk.schema import Thread, ThreadStatus
 from pydantic import BaseModel, Field
 
-
-class WorkflowStatus(StrEnum):
-    """The seeds' thread statuses, as a builder's frontend shows them."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    PAUSED = "paused"
-    WAITING = "waiting"
+from agents.contract import STATUS_TABLE, WorkflowStatus, workflow_status
 
 
 class ThreadProgress(BaseModel):
@@ -42,31 +32,10 @@ def _values(thread: Thread) -> dict[str, Any]:
     return values if isinstance(values, dict) else {}
 
 
-def workflow_status(agent_status: ThreadStatus, phase: str | None) -> WorkflowStatus:
-    """Map the Agent Server's thread status and the agent's phase to a workflow status."""
-    if agent_status == "busy":
-        return WorkflowStatus.RUNNING
-    if agent_status == "interrupted":
-        return WorkflowStatus.WAITING
-    if agent_status == "error":
-        return WorkflowStatus.FAILED
-    if phase == "done":
-        return WorkflowStatus.COMPLETED
-    # Idle with steps left: stopped at a step boundary by a pause or a cancel.
-    return WorkflowStatus.PAUSED if phase in ("paused", "running") else WorkflowStatus.PENDING
-
-
 def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] | None]:
     """The Agent Server search (thread status, values filter) that finds a workflow status."""
-    filters: dict[WorkflowStatus, tuple[ThreadStatus, dict[str, Any] | None]] = {
-        WorkflowStatus.RUNNING: ("busy", None),
-        WorkflowStatus.WAITING: ("interrupted", None),
-        WorkflowStatus.FAILED: ("error", None),
-        WorkflowStatus.COMPLETED: ("idle", {"phase": "done"}),
-        WorkflowStatus.PAUSED: ("idle", {"phase": "paused"}),
-        WorkflowStatus.PENDING: ("idle", {"phase": "pending"}),
-    }
-    return filters[status]
+    thread_status, phase = STATUS_TABLE[status]
+    return cast(ThreadStatus, thread_status), ({"phase": phase} if phase else None)
 
 
 def thread_progress(thread: Thread, error_message: str | None = None) -> ThreadProgress:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from gateway.workflow_parser import PlanStep, WorkflowPlan
+from agents.contract import PlanStep
+from gateway.workflow_parser import WorkflowPlan
 
 
 def workflow_brief(plan: WorkflowPlan) -> str:
     """The opening user message of a run: what the workflow is and its steps in order."""
     lines = [f"Run the workflow '{plan.name}' ({len(plan.steps)} steps), one step at a time:"]
-    lines += [f"{i}. {s.title} ({s.type})" for i, s in enumerate(plan.steps, start=1)]
+    lines += [f"{i}. {s['title']} ({s['type']})" for i, s in enumerate(plan.steps, start=1)]
     return "\n".join(lines)
 
 

@@ -16,7 +16,8 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import PruneStrategy
 from pydantic import BaseModel, Field
 
-from gateway.auth import SYSTEM_USER, current_user
+from agents.contract import SYSTEM_USER
+from gateway.auth import current_user
 from gateway.settings import Settings
 from gateway.thread_reads import oldest_first
 

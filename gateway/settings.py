@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from agents.credentials import CredentialSettings
 from gateway.workflow_parser import WorkflowLimits
 
 
-class Settings(BaseSettings):
-    """Validated at start-up, so bad configuration fails before the first request."""
+class Settings(CredentialSettings):
+    """Validated at start-up, so bad configuration fails before the first request.
+
+    Users' credentials (API keys, JWT) are `CredentialSettings`, read from the same
+    variables by the Agent Server's custom auth.
+    """
 
     model_config = SettingsConfigDict(env_prefix="THREADGATE_", env_file=".env", extra="ignore")
 
@@ -54,34 +58,19 @@ class Settings(BaseSettings):
     auth_disabled: bool = Field(
         default=False, description="Development only: every caller acts as user 'dev'."
     )
-    api_keys: dict[str, SecretStr] = Field(
-        default_factory=dict,
-        description="User id to API key, as `sha256:<hex>` of the key (or the key itself).",
+    ws_first_message_seconds: float = Field(
+        default=10, gt=0, le=300, description="Deadline for a WebSocket's first message."
     )
-    jwt_hs256_secret: SecretStr | None = Field(default=None, description="HS256 shared secret.")
-    jwt_public_key_file: Path | None = Field(
-        default=None, description="RS256 public key: a PEM file or a JWKS JSON file."
-    )
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_user_claim: str = "sub"
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
     @model_validator(mode="after")
     def _auth_is_configured(self) -> Settings:
-        if self.jwt_hs256_secret is not None and self.jwt_public_key_file is not None:
-            raise ValueError("set one of jwt_hs256_secret and jwt_public_key_file, not both")
-        if self.jwt_public_key_file is not None and not self.jwt_public_key_file.is_file():
-            raise ValueError(f"jwt_public_key_file {self.jwt_public_key_file} is not a file")
-        configured = self.api_keys or self.jwt_hs256_secret or self.jwt_public_key_file
-        if not configured and not self.auth_disabled:
+        if not self.user_credentials_configured and not self.auth_disabled:
             raise ValueError(
                 "no authentication configured: set THREADGATE_API_KEYS or a JWT key, "
                 "or THREADGATE_AUTH_DISABLED=true for development"
             )
-        if any(user.startswith("threadgate:") for user in self.api_keys):
-            raise ValueError("user ids starting with 'threadgate:' are reserved")
         if len(self.service_key.get_secret_value()) < 16:
             raise ValueError("service_key must be at least 16 characters")
         return self

@@ -10,9 +10,10 @@ from typing import Any
 
 from langgraph_sdk.schema import StreamPart
 
+from agents.contract import WorkflowStatus
 from gateway.errors import ErrorBody
 from gateway.executions import Execution
-from gateway.progress import ThreadProgress, WorkflowStatus
+from gateway.progress import ThreadProgress
 
 Frame = dict[str, Any]
 

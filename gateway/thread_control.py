@@ -12,22 +12,13 @@ from datetime import UTC, datetime
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
 
+from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
 from gateway.auth import current_user
 from gateway.errors import GatewayError
 from gateway.executions import Execution, already_running, create_run
 from gateway.models import ForkRequest, ResumeRequest
-from gateway.progress import ThreadProgress, WorkflowStatus, thread_progress, waiting_question
+from gateway.progress import ThreadProgress, thread_progress, waiting_question
 from gateway.thread_reads import read_thread
-
-
-def pause_namespace(user: str) -> list[str]:
-    """Where `agents.workflow` looks for a pause request at each step boundary.
-
-    The Agent Server's auth keeps each user's store items under their own id, escaped
-    as `agents.auth.namespace_label` does (store labels may not contain '.').
-    """
-    label = user.replace("%", "%25").replace(".", "%2E")
-    return [label, "threadgate", "pause_requests"]
 
 
 def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> GatewayError:
@@ -60,7 +51,7 @@ async def pause_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgress
     request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
     owner = current_user.get()
     assert owner is not None, "routes that pause are authenticated"
-    await agent.store.put_item(pause_namespace(owner), key=thread_id, value=request)
+    await agent.store.put_item(list(pause_namespace(owner)), key=thread_id, value=request)
     return progress
 
 
@@ -79,7 +70,7 @@ async def cancel_thread(agent: LangGraphClient, thread_id: str) -> ThreadProgres
     # The cancelled run leaves its step pending (an "interrupted" thread). Recording
     # `paused` as if from the last finished step makes the graph route to its end, so a
     # cancelled thread reads exactly like a paused one: idle, phase paused, steps left.
-    await agent.threads.update_state(thread_id, {"phase": "paused"}, as_node="task")
+    await agent.threads.update_state(thread_id, {"phase": "paused"}, as_node=TASK_NODE)
     return thread_progress(await agent.threads.get(thread_id))
 
 
@@ -137,7 +128,7 @@ async def fork_thread(
     if request.values:
         # Written as if the step node produced them, so the graph's router picks what runs next.
         update = await agent.threads.update_state(
-            thread_id, request.values, checkpoint_id=checkpoint_id, as_node="task"
+            thread_id, request.values, checkpoint_id=checkpoint_id, as_node=TASK_NODE
         )
         checkpoint_id = update["checkpoint"]["checkpoint_id"] or checkpoint_id
     elif not state.get("next"):

@@ -6,8 +6,9 @@ from typing import Any
 
 from langgraph_sdk.schema import Run, Thread, ThreadState
 
+from agents.contract import WorkflowStatus
 from gateway.models import Checkpoint, ThreadDetails, ThreadStatePublic, ThreadSummary
-from gateway.progress import WorkflowStatus, thread_progress, waiting_question
+from gateway.progress import thread_progress, waiting_question
 
 
 def _values(values: Any) -> dict[str, Any]:

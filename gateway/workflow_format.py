@@ -7,11 +7,13 @@ JSON Schema; `workflow_parser` adds the checks a schema cannot express.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
-STEP_TYPES = ("task", "approval")
+from agents.contract import StepType
+
+STEP_TYPES: tuple[str, ...] = get_args(StepType)
 # React Flow's own node types for the ends of a diagram: ordered, never executed.
 STRUCTURAL_TYPES = ("start", "end", "input", "output")
 

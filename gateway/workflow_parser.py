@@ -6,10 +6,11 @@ import hashlib
 import heapq
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
+from agents.contract import PlanStep, StepType
 from gateway.json_checks import JsonLimits, UnsafeJson, check_json
 from gateway.workflow_format import (
     STEP_TYPES,
@@ -40,15 +41,6 @@ class WorkflowLimits:
     max_edges: int = 1_000
     max_text_chars: int = 20_000
     max_json_depth: int = 32
-
-
-class PlanStep(BaseModel):
-    """One step the agent will run; the same keys as the agent's `PlanStep`."""
-
-    id: str
-    type: Literal["task", "approval"]
-    title: str
-    prompt: str
 
 
 class WorkflowPlan(BaseModel):
@@ -120,7 +112,9 @@ def _step(
         raise WorkflowValidationError(
             f"{kind} step '{step_id}' has no {wanted}", field=f"{field}.{wanted}", node_id=step_id
         )
-    return PlanStep(id=step_id, type=kind, title=(title or step_id).strip(), prompt=text.strip())
+    title = (title or step_id).strip()
+    # `kind` was checked against STEP_TYPES by the caller.
+    return PlanStep(id=step_id, type=cast(StepType, kind), title=title, prompt=text.strip())
 
 
 def _check_counts(nodes: int, edges: int, limits: WorkflowLimits) -> None:

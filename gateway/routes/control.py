@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, status
 
+from agents.contract import WorkflowStatus
 from gateway.deps import AgentDep, SettingsDep
 from gateway.models import (
     ExecutionAccepted,
@@ -13,7 +14,6 @@ from gateway.models import (
     ResumeRequest,
     ThreadControlResult,
 )
-from gateway.progress import WorkflowStatus
 from gateway.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.thread_control import cancel_thread, fork_thread, pause_thread, resume_thread
 

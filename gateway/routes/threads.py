@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
+from agents.contract import WorkflowStatus
 from gateway.deps import AgentDep, SettingsDep
 from gateway.models import (
     UUID_PATTERN,
@@ -17,7 +18,7 @@ from gateway.models import (
     ThreadPage,
     ThreadStatePublic,
 )
-from gateway.progress import WorkflowStatus, search_filter
+from gateway.progress import search_filter
 from gateway.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.thread_reads import read_thread, with_live_values_all
 from gateway.thread_views import (

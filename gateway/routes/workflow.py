@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from langgraph_sdk.errors import NotFoundError
 
+from agents.contract import WorkflowStatus
 from gateway.deps import AgentDep, SettingsDep
 from gateway.errors import not_found
 from gateway.executions import parse_execution_id, plan_for, start_execution
 from gateway.models import ExecuteRequest, ExecutionAccepted, ExecutionPublic
-from gateway.progress import WorkflowStatus, thread_progress
+from gateway.progress import thread_progress
 from gateway.routes.common import AUTHENTICATED, ERRORS
 from gateway.thread_reads import read_thread
 from gateway.thread_views import execution_status, task_error

@@ -17,14 +17,18 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.launcher import StackError, free_port, start_agent_server, start_gateway, stop
 from tests.fake_openai import FakeOpenAI
+from tests.identity_provider import AUDIENCE, ISSUER, IdentityProvider
 from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY, FUZZ_KEY
 
 HOST = "127.0.0.1"
 SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)
-# Every gateway and Agent Server the tests start share these; alice's key is stored hashed.
-SERVER_ENV = {"THREADGATE_SERVICE_KEY": SERVICE_KEY}
-GATEWAY_ENV = {
-    **SERVER_ENV,
+# Users' JWTs come from this loopback JWKS; its keys are rotated by the tests.
+IDP = IdentityProvider().start()
+IDP.publish("k1")
+# Every gateway and Agent Server the tests start share these, as production's compose
+# file shares them: the service key and who the users are (alice's key stored hashed).
+STACK_ENV = {
+    "THREADGATE_SERVICE_KEY": SERVICE_KEY,
     "THREADGATE_API_KEYS": json.dumps(
         {
             "alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(),
@@ -32,6 +36,11 @@ GATEWAY_ENV = {
             "fuzz": FUZZ_KEY,
         }
     ),
+    "THREADGATE_JWT_JWKS_URL": IDP.jwks_url,
+    "THREADGATE_JWT_ISSUER": ISSUER,
+    "THREADGATE_JWT_AUDIENCE": AUDIENCE,
+    # Short, so a key the provider stops publishing is dropped within the test.
+    "THREADGATE_JWKS_CACHE_SECONDS": "2",
 }
 
 
@@ -58,7 +67,7 @@ def start_test_gateway(
     log = (logs / f"{name}.log").open("wb")
     try:
         proc = start_gateway(
-            host=HOST, port=port, agent_url=agent_url, log=log, env={**GATEWAY_ENV, **(env or {})}
+            host=HOST, port=port, agent_url=agent_url, log=log, env={**STACK_ENV, **(env or {})}
         )
     except StackError as exc:
         raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
@@ -73,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     port = free_port(HOST)
     log = (workdir / "agent-server.log").open("wb")
     env = {
-        **SERVER_ENV,
+        **STACK_ENV,
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": model.base_url,
         "OPENAI_API_KEY": "not-a-real-key",

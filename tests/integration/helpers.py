@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-# Two users of the gateway under test (see conftest.GATEWAY_ENV); keys are test-only.
+# Two users of the gateway under test (see conftest.STACK_ENV); keys are test-only.
 ALICE_KEY = "alice-test-key-0123456789"
 BOB_KEY = "bob-test-key-0123456789"
 FUZZ_KEY = "fuzz-test-key-0123456789"

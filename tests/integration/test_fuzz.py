@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from gateway.launcher import free_port, start_agent_server, stop
-from tests.integration.conftest import HOST, SERVER_ENV, start_test_gateway
+from tests.integration.conftest import HOST, STACK_ENV, start_test_gateway
 from tests.integration.helpers import FUZZ
 
 CHECKS = [
@@ -44,7 +44,7 @@ def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data: Path = tmp_path_factory.mktemp("fuzz")
     port = free_port(HOST)
     log = (data / "agent-server.log").open("wb")
-    env = {**SERVER_ENV, "THREADGATE_MODEL": "offline"}
+    env = {**STACK_ENV, "THREADGATE_MODEL": "offline"}
     agent = start_agent_server(host=HOST, port=port, workdir=data, log=log, env=env)
     proc, url = start_test_gateway(f"http://{HOST}:{port}", data, "gateway-fuzz")
     try:

@@ -12,13 +12,13 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from gateway.launcher import free_port, start_agent_server, stop
-from tests.integration.conftest import HOST, SERVER_ENV, Stack, start_test_gateway
+from tests.integration.conftest import HOST, STACK_ENV, Stack, start_test_gateway
 from tests.integration.helpers import ALICE, marker, react_flow, wait_for_status, ws_connect
 
 
 def model_env(stack: Stack) -> dict[str, str]:
     return {
-        **SERVER_ENV,
+        **STACK_ENV,
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": stack.model.base_url,
         "OPENAI_API_KEY": "not-a-real-key",

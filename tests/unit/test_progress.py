@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from langgraph_sdk.schema import StreamPart
 
+from agents.contract import WorkflowStatus
 from gateway.executions import Execution
-from gateway.progress import WorkflowStatus, search_filter, thread_progress, waiting_question
+from gateway.progress import search_filter, thread_progress, waiting_question
 from gateway.stream_frames import frame_for, run_error
 
 PLAN = [{"id": f"s{i}", "title": f"Step {i}", "type": "task", "prompt": "x"} for i in (1, 2, 3)]

@@ -8,8 +8,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
 
+from agents.contract import PAUSE_REQUESTS
 from agents.model import OfflineChatModel
-from agents.workflow import PAUSE_REQUESTS, build_graph
+from agents.workflow import build_graph
 
 
 def plan_input(*kinds: str) -> dict[str, Any]:

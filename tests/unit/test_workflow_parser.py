@@ -39,19 +39,19 @@ def rejection(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowValidat
 def test_react_flow_steps_follow_the_edges_not_the_listing_order():
     raw = flow([node("c"), node("a"), node("b")], [edge("a", "b"), edge("b", "c")])
     plan = parse_workflow(raw)
-    assert [s.id for s in plan.steps] == ["a", "b", "c"]
-    assert plan.steps[0].title == "A" and plan.steps[0].prompt == "do a"
+    assert [s["id"] for s in plan.steps] == ["a", "b", "c"]
+    assert plan.steps[0]["title"] == "A" and plan.steps[0]["prompt"] == "do a"
 
 
 def test_independent_branches_keep_the_listing_order():
     raw = flow([node("s"), node("y"), node("x"), node("z")], [edge("s", "x"), edge("s", "y")])
-    assert [s.id for s in parse_workflow(raw).steps] == ["s", "y", "x", "z"]
+    assert [s["id"] for s in parse_workflow(raw).steps] == ["s", "y", "x", "z"]
 
 
 def test_structural_nodes_order_steps_but_do_not_run():
     nodes = [{"id": "in", "type": "input", "data": {}}, node("a"), {"id": "out", "type": "output"}]
     plan = parse_workflow(flow(nodes, [edge("in", "a"), edge("a", "out")]))
-    assert [s.id for s in plan.steps] == ["a"]
+    assert [s["id"] for s in plan.steps] == ["a"]
 
 
 def test_default_and_missing_types_are_tasks_and_prompt_is_accepted():
@@ -60,7 +60,7 @@ def test_default_and_missing_types_are_tasks_and_prompt_is_accepted():
         {"id": "b", "data": {"instructions": "i"}},
     ]
     plan = parse_workflow(flow(nodes, [edge("a", "b")]))
-    assert [(s.type, s.prompt, s.title) for s in plan.steps] == [
+    assert [(s["type"], s["prompt"], s["title"]) for s in plan.steps] == [
         ("task", "p", "A"),
         ("task", "i", "b"),
     ]
@@ -68,13 +68,13 @@ def test_default_and_missing_types_are_tasks_and_prompt_is_accepted():
 
 def test_approval_steps_carry_their_question():
     plan = parse_workflow(flow([node("a"), node("ok", "approval", question="Ship it?")], []))
-    assert plan.steps[1].type == "approval" and plan.steps[1].prompt == "Ship it?"
+    assert plan.steps[1]["type"] == "approval" and plan.steps[1]["prompt"] == "Ship it?"
 
 
 def test_plain_steps_keep_their_order_and_get_ids():
     raw = {"name": "Plain", "steps": [{"instructions": "one"}, {"id": "x", "instructions": "two"}]}
     plan = parse_workflow(raw)
-    assert [s.id for s in plan.steps] == ["step-1", "x"]
+    assert [s["id"] for s in plan.steps] == ["step-1", "x"]
     assert plan.name == "Plain"
 
 
