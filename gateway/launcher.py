@@ -181,6 +181,7 @@ def local_env() -> dict[str, str]:
         "THREADGATE_API_KEYS",
         "THREADGATE_JWT_HS256_SECRET",
         "THREADGATE_JWT_PUBLIC_KEY_FILE",
+        "THREADGATE_JWT_JWKS_URL",
         "THREADGATE_AUTH_DISABLED",
     )
     if not any(os.environ.get(v) for v in auth_vars):
@@ -221,6 +222,12 @@ def main() -> int:
             gateway_port,
             agent_url,
         )
+        if env.get("THREADGATE_AUTH_DISABLED"):
+            logger.warning(
+                "No users configured: the gateway lets anyone in as 'dev', and SDK scripts "
+                "cannot reach the agent server. Give users keys with THREADGATE_API_KEYS "
+                "(README: Security model)."
+            )
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         logger.error("a process of the stack exited; stopping the rest")

@@ -1,0 +1,83 @@
+"""The contract the agent and the gateway share: one table, light imports, one direction."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from agents.contract import (
+    STATUS_TABLE,
+    Phase,
+    PlanStep,
+    WorkflowStatus,
+    namespace_label,
+    pause_namespace,
+    workflow_status,
+)
+from gateway.progress import search_filter
+from gateway.workflow_parser import parse_workflow
+
+ROOT = Path(__file__).parents[2]
+PHASES: list[str | None] = [*get_args(Phase), None]
+
+
+@pytest.mark.parametrize("status", list(WorkflowStatus))
+def test_each_status_round_trips_through_the_search_filter(status: WorkflowStatus):
+    """A thread the search for `status` finds shows `status`, whatever else it holds."""
+    thread_status, values = search_filter(status)
+    phases = [values["phase"]] if values else PHASES  # no values filter: any phase
+    for phase in phases:
+        assert workflow_status(thread_status, phase) == status, (thread_status, phase)
+
+
+def test_every_status_has_exactly_one_row():
+    assert set(STATUS_TABLE) == set(WorkflowStatus)
+    assert len(set(STATUS_TABLE.values())) == len(STATUS_TABLE)
+
+
+@pytest.mark.parametrize(("phase", "shown"), [("running", "paused"), (None, "pending")])
+def test_idle_threads_no_row_names_have_a_documented_status(phase: str | None, shown: str):
+    assert workflow_status("idle", phase) == shown
+
+
+def test_the_parser_emits_the_agents_plan_steps():
+    plan = parse_workflow(
+        {"steps": [{"instructions": "a"}, {"type": "approval", "question": "ok?"}]}
+    )
+    for step in plan.steps:
+        assert set(step) == set(PlanStep.__annotations__)
+
+
+def test_store_labels_escape_dots_injectively():
+    assert namespace_label("a.b") != namespace_label("a%2Eb")
+    assert "." not in namespace_label("a.b.c")
+    assert pause_namespace("a.b")[0] == namespace_label("a.b")
+
+
+def test_the_shared_modules_import_nothing_of_the_agents_stack():
+    """The gateway image has no langgraph: what it imports from agents/ must not need it."""
+    code = (
+        "import sys, agents.contract, agents.credentials, gateway.main; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'langgraph', 'langchain', 'langchain_openai', 'openai'}); print(heavy)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
+
+
+def test_nothing_in_agents_imports_the_gateway():
+    for path in (ROOT / "agents").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not [n for n in names if n.split(".")[0] == "gateway"], path
