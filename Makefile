@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 up: $(STAMP)
-	$(BIN)/python -m gateway.launcher
+	$(BIN)/python -m tools.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from bench.stack import BenchStack, bench_stack
-from gateway.executions import STREAM_MODES, run_input
-from gateway.workflow_parser import parse_workflow
+from gateway.threads.executions import STREAM_MODES, run_input
+from gateway.workflows.parser import parse_workflow
 
 WORKFLOW = {"name": "bench", "steps": [{"instructions": f"part {i}"} for i in range(3)]}
 ROUNDS = 2

@@ -14,7 +14,7 @@ from pathlib import Path
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.launcher import free_port, start_agent_server, start_gateway, stop
+from tools.launcher import free_port, start_agent_server, start_gateway, stop
 
 HOST = "127.0.0.1"
 USER_KEY = "bench-" + secrets.token_hex(8)

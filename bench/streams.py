@@ -19,8 +19,8 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.stack import BenchStack, bench_stack, median_p95, rss_bytes
-from gateway.executions import STREAM_MODES, run_input
-from gateway.workflow_parser import parse_workflow
+from gateway.threads.executions import STREAM_MODES, run_input
+from gateway.workflows.parser import parse_workflow
 from tests.fake_openai import FakeOpenAI
 
 LATENCY_STEPS = 20

@@ -8,7 +8,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from agents.credentials import CredentialSettings
-from gateway.workflow_parser import WorkflowLimits
+from gateway.workflows.parser import WorkflowLimits
 
 
 class Settings(CredentialSettings):

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.main import agent_client, create_app
+from gateway.api.app import create_app
 from gateway.settings import Settings
+from gateway.threads.agent import connect
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -57,7 +58,7 @@ def settings() -> Settings:
 @pytest.fixture
 def client(agent: FakeAgent, settings: Settings) -> Iterator[TestClient]:
     # The production client over a mock transport: headers and fail-closed checks included.
-    sdk = agent_client(settings, transport=httpx.MockTransport(agent))
+    sdk = connect(settings, transport=httpx.MockTransport(agent))
     app = create_app(settings, agent=sdk)
     with TestClient(
         app, raise_server_exceptions=False, headers={"X-API-Key": ALICE_KEY}

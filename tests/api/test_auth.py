@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from gateway.main import agent_client, create_app
+from gateway.api.app import create_app
 from gateway.settings import Settings
+from gateway.threads.agent import connect
 from tests.api.conftest import ALICE_KEY, BOB_KEY, SERVICE_KEY, FakeAgent
 
 THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
@@ -38,7 +39,7 @@ def answer_thread(request: httpx.Request) -> httpx.Response:
 
 
 def app_client(settings: Settings, agent: FakeAgent, **headers: str) -> TestClient:
-    app = create_app(settings, agent=agent_client(settings, httpx.MockTransport(agent)))
+    app = create_app(settings, agent=connect(settings, httpx.MockTransport(agent)))
     return TestClient(app, raise_server_exceptions=False, headers=headers)
 
 

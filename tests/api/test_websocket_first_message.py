@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
-from gateway.main import create_app
+from gateway.api.app import create_app
 from gateway.settings import Settings
 from tests.api.conftest import FakeAgent
 

@@ -15,10 +15,10 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.launcher import StackError, free_port, start_agent_server, start_gateway, stop
 from tests.fake_openai import FakeOpenAI
 from tests.identity_provider import AUDIENCE, ISSUER, IdentityProvider
 from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY, FUZZ_KEY
+from tools.launcher import StackError, free_port, start_agent_server, start_gateway, stop
 
 HOST = "127.0.0.1"
 SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.launcher import ROOT, free_port
 from tests.integration.conftest import Stack
 from tests.integration.helpers import ALICE_KEY, marker, react_flow
+from tools.launcher import ROOT, free_port
 
 THREADGATE = str(Path(sys.executable).parent / "threadgate")
 

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from gateway.launcher import free_port, start_agent_server, stop
 from tests.integration.conftest import HOST, STACK_ENV, start_test_gateway
 from tests.integration.helpers import FUZZ
+from tools.launcher import free_port, start_agent_server, stop
 
 CHECKS = [
     not_a_server_error,

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from agents.contract import USER_HEADER
-from gateway.launcher import free_port, stop, wait_until_ok
 from tests.integration.conftest import HOST, STACK_ENV, Stack
 from tests.integration.helpers import ALICE
+from tools.launcher import free_port, stop, wait_until_ok
 
 ROOT = Path(__file__).parents[2]
 DOCKERFILE = (ROOT / "deploy" / "gateway.Dockerfile").read_text()

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.launcher import ROOT, free_port, wait_until_ok
+from tools.launcher import ROOT, free_port, wait_until_ok
 
 QUICKSTART = json.loads((ROOT / "examples" / "quickstart.json").read_text())
 
@@ -28,7 +28,7 @@ def launch(tmp_path: Path, agent_port: int, gateway_port: int) -> subprocess.Pop
         "THREADGATE_MODEL": "offline",  # what a fresh clone with no key gets
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "gateway.launcher"],
+        [sys.executable, "-m", "tools.launcher"],
         cwd=ROOT,
         env=env,
         text=True,

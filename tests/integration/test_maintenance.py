@@ -6,9 +6,9 @@ import asyncio
 
 import httpx
 
-from gateway.launcher import stop
 from tests.integration.conftest import Stack, start_test_gateway
 from tests.integration.helpers import marker, react_flow, start, wait_for_status
+from tools.launcher import stop
 
 
 async def test_find_failed_and_resume_each_once(stack: Stack, gateway: httpx.AsyncClient):

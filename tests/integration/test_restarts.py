@@ -11,9 +11,9 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.launcher import free_port, start_agent_server, stop
 from tests.integration.conftest import HOST, STACK_ENV, Stack, start_test_gateway
 from tests.integration.helpers import ALICE, marker, react_flow, wait_for_status, ws_connect
+from tools.launcher import free_port, start_agent_server, stop
 
 
 def model_env(stack: Stack) -> dict[str, str]:

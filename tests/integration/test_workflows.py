@@ -12,7 +12,6 @@ import json
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.launcher import free_port, stop
 from tests.integration.conftest import Stack, start_test_gateway
 from tests.integration.helpers import (
     ALICE,
@@ -22,6 +21,7 @@ from tests.integration.helpers import (
     wait_for_status,
     ws_connect,
 )
+from tools.launcher import free_port, stop
 
 
 async def test_three_steps_stream_progress_then_end(stack: Stack, gateway: httpx.AsyncClient):

@@ -8,9 +8,9 @@ import pytest
 from langgraph_sdk.schema import StreamPart
 
 from agents.contract import WorkflowStatus
-from gateway.executions import Execution
-from gateway.progress import search_filter, thread_progress, waiting_question
-from gateway.stream_frames import frame_for, run_error
+from gateway.api.frames import frame_for, run_error
+from gateway.threads.executions import Execution
+from gateway.threads.progress import search_filter, thread_progress, waiting_question
 
 PLAN = [{"id": f"s{i}", "title": f"Step {i}", "type": "task", "prompt": "x"} for i in (1, 2, 3)]
 
@@ -104,13 +104,14 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
 
 
 def test_execution_id_round_trips():
-    from gateway.errors import GatewayError
-    from gateway.executions import parse_execution_id
+    from gateway.api.errors import describe
+    from gateway.threads.errors import NotFound
+    from gateway.threads.executions import parse_execution_id
 
     execution = Execution(
         "01a204ae-a289-7477-8bfd-4c37e06457e1", "01a204ae-a28e-7161-ba01-5eed3dcf4684"
     )
     assert parse_execution_id(execution.execution_id) == execution
-    with pytest.raises(GatewayError) as caught:
+    with pytest.raises(NotFound) as caught:
         parse_execution_id("not-an-execution")
-    assert caught.value.status == 404
+    assert describe(caught.value)[0] == 404

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.workflow_parser import (
+from gateway.workflows.parser import (
     WorkflowLimits,
     WorkflowValidationError,
     parse_workflow,

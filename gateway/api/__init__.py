@@ -1,0 +1,1 @@
+"""The HTTP face: the app, routes, dependencies, auth, request models, errors, frames."""

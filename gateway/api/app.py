@@ -1,0 +1,80 @@
+"""The FastAPI application: wiring only. Routes live in `gateway.api.routes`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.api.auth import Authenticator, announce
+from gateway.api.body_limit import BodySizeLimit
+from gateway.api.errors import install_error_handlers
+from gateway.api.routes import control, health, maintenance, stream, threads, workflow
+from gateway.settings import Settings, get_settings
+from gateway.threads.agent import connect
+from gateway.threads.retention import retention_schedule
+from gateway.workflows.format import workflow_document
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, agent: LangGraphClient | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and a client over a mock transport."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = agent is None
+        app.state.agent = agent or connect(settings)
+        retention = None
+        if settings.retention_ttl_minutes is not None:
+            retention = asyncio.create_task(retention_schedule(app.state.agent, settings))
+            logger.info(
+                "pruning threads idle for %s min every %s min",
+                settings.retention_ttl_minutes,
+                settings.retention_interval_minutes,
+            )
+        logger.info("gateway ready; agent server at %s", settings.agent_url)
+        try:
+            yield
+        finally:
+            if retention is not None:
+                retention.cancel()
+            if owned:
+                await app.state.agent.aclose()
+
+    app = FastAPI(
+        title="Threadgate",
+        version="0.1.0",
+        summary="Run, stream and manage durable AI workflows on LangGraph Platform.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.authenticator = Authenticator(settings)
+    announce(settings)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, workflow, stream, maintenance, threads, control):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the accepted workflow formats as `WorkflowDocument`."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        formats = workflow_document.json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(formats.pop("$defs", {}))
+        components["WorkflowDocument"] = formats
+        app.openapi_schema = schema
+    return app.openapi_schema

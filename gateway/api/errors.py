@@ -1,0 +1,146 @@
+"""Every failure becomes one JSON shape: `{"error": code, "message": text, "details": ...}`.
+
+`describe` is the single mapping; the HTTP exception handlers and the WebSocket
+error frames both use it, so a failure reads the same on either transport.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from langgraph_sdk.errors import APIStatusError
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+
+from gateway.threads.errors import AnswerRequired, Conflict, NotFound, ThreadError
+from gateway.workflows.parser import WorkflowValidationError
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response and WebSocket `error` frame."""
+
+    error: str
+    message: str
+    details: dict[str, Any] | list[Any] | None = None
+
+
+class GatewayError(Exception):
+    """A failure the gateway itself decides on, with its status and code."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+# Agent Server statuses whose meaning the caller should see unchanged.
+_PASSED_THROUGH = {
+    400: "bad_request",
+    404: "not_found",
+    409: "conflict",
+    422: "invalid_request",
+    429: "rate_limited",
+}
+
+
+# The threads layer's own errors, by the status each means.
+_THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (AnswerRequired, 422),
+    (ThreadError, 400),
+]
+
+
+def describe(exc: Exception) -> tuple[int, ErrorBody]:
+    """The HTTP status and error body for any exception; never a traceback."""
+    if isinstance(exc, GatewayError):
+        return exc.status, ErrorBody(error=exc.code, message=exc.message, details=exc.details)
+    if isinstance(exc, ThreadError):
+        status = next(code for kind, code in _THREAD_ERRORS if isinstance(exc, kind))
+        return status, ErrorBody(error=exc.code, message=exc.message, details=exc.details)
+    if isinstance(exc, WorkflowValidationError):
+        return 422, ErrorBody(error="invalid_workflow", message=exc.message, details=exc.details())
+    if isinstance(exc, RequestValidationError | ValidationError):
+        return 422, _validation_body(exc.errors())
+    if isinstance(exc, HTTPException):
+        return exc.status_code, ErrorBody(error=_http_code(exc.status_code), message=exc.detail)
+    if isinstance(exc, APIStatusError):
+        return _agent_status(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        logger.warning("agent server timed out: %s", type(exc).__name__)
+        return 504, ErrorBody(
+            error="agent_timeout", message="The agent server did not answer in time."
+        )
+    if isinstance(exc, httpx.TransportError):
+        logger.warning("agent server unreachable: %s", type(exc).__name__)
+        return 503, ErrorBody(
+            error="agent_unavailable", message="The agent server cannot be reached."
+        )
+    logger.exception("unexpected error", exc_info=exc)
+    return 500, ErrorBody(error="internal_error", message="Internal error; see the gateway log.")
+
+
+def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
+    status = exc.status_code
+    if status in _PASSED_THROUGH:
+        return status, ErrorBody(error=_PASSED_THROUGH[status], message=exc.message)
+    # A 401/403 means the gateway's own service credential is wrong: not the caller's fault.
+    logger.error("agent server answered %s: %s", status, exc.message)
+    return 502, ErrorBody(
+        error="agent_error",
+        message=f"The agent server failed ({status}).",
+        details={"agent_status": status},
+    )
+
+
+def _validation_body(errors: Any) -> ErrorBody:
+    items = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in errors
+    ]
+    first = items[0] if items else {"field": "", "message": "invalid request"}
+    return ErrorBody(
+        error="validation_error",
+        message=f"{first['field']}: {first['message']}" if first["field"] else first["message"],
+        details=items,
+    )
+
+
+def _http_code(status: int) -> str:
+    return {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }.get(status, "http_error")
+
+
+async def _handle(_: Request, exc: Exception) -> JSONResponse:
+    status, body = describe(exc)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for kind in (
+        GatewayError,
+        ThreadError,
+        WorkflowValidationError,
+        RequestValidationError,
+        HTTPException,
+        APIStatusError,
+        httpx.TransportError,
+        Exception,
+    ):
+        app.add_exception_handler(kind, _handle)

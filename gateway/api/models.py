@@ -1,0 +1,95 @@
+"""Request bodies of the HTTP API, and the responses only it gives.
+
+The views of threads, checkpoints and executions are `gateway.threads.views`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
+
+from agents.contract import WorkflowStatus
+from gateway.threads.ids import UUID_PATTERN, ThreadId
+from gateway.threads.progress import ThreadProgress
+from gateway.threads.views import ThreadSummary
+from gateway.workflows.checks import JsonLimits, check_json, check_text
+
+# The accepted workflow formats are published in the OpenAPI components (see gateway.main);
+# the parser, not the request model, validates them so every error names the node at fault.
+WorkflowJson = Annotated[
+    dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/WorkflowDocument"})
+]
+
+
+# Free text that is forwarded and stored: no NUL characters, no lone surrogates.
+SafeText = Annotated[str, AfterValidator(check_text)]
+
+
+def _safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is not None:
+        check_json(values, JsonLimits(), "values")
+    return values
+
+
+class ExecuteRequest(BaseModel):
+    """Run a workflow on a new thread, or continue an existing thread."""
+
+    workflow_json: WorkflowJson | None = Field(
+        default=None, description="The workflow, as a React Flow export or a plain step list."
+    )
+    thread_id: ThreadId | None = Field(
+        default=None, description="Continue this thread (its history is kept) instead of a new one."
+    )
+    message: SafeText | None = Field(
+        default=None,
+        min_length=1,
+        max_length=20_000,
+        description="A follow-up message for a finished thread, in place of `workflow_json`.",
+    )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ExecuteRequest:
+        if (self.workflow_json is None) == (self.message is None):
+            raise ValueError("send exactly one of workflow_json and message")
+        if self.message is not None and self.thread_id is None:
+            raise ValueError("a follow-up message needs the thread_id it continues")
+        return self
+
+
+class ExecutionAccepted(BaseModel):
+    execution_id: str = Field(description="Opaque; resolves on any gateway replica.")
+    thread_id: str
+    status: WorkflowStatus
+
+
+class ThreadPage(BaseModel):
+    threads: list[ThreadSummary]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null at the end.")
+
+
+SortField = Literal["created_at", "updated_at"]
+SortOrder = Literal["asc", "desc"]
+
+
+class ResumeRequest(BaseModel):
+    """The answer to a waiting approval; leave empty to resume a paused or failed thread."""
+
+    approved: bool | None = Field(default=None, description="Answer of a waiting approval.")
+    comment: SafeText | None = Field(default=None, max_length=2_000)
+
+
+class ForkRequest(BaseModel):
+    checkpoint_id: str = Field(pattern=UUID_PATTERN, description="Checkpoint to run again from.")
+    values: Annotated[dict[str, Any] | None, AfterValidator(_safe_values)] = Field(
+        default=None, description="State values to change at that checkpoint before running."
+    )
+
+
+class ThreadControlResult(BaseModel):
+    thread_id: str
+    status: str = Field(description="`pausing` or `cancelled`, then the thread's progress.")
+    progress: ThreadProgress

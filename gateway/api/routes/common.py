@@ -1,0 +1,39 @@
+"""What every API router shares: authentication, documented errors, path ids, and
+starting a workflow from an execute request (REST and WebSocket alike)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Path
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.api.deps import require_user
+from gateway.api.errors import ErrorBody
+from gateway.api.models import ExecuteRequest
+from gateway.settings import Settings
+from gateway.threads.executions import Execution, plan_for, start_execution
+from gateway.threads.ids import UUID_PATTERN
+
+AUTHENTICATED = [Depends(require_user)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422, 502, 503, 504)
+}
+
+ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
+
+
+async def execute(
+    agent: LangGraphClient, user: str, settings: Settings, request: ExecuteRequest
+) -> Execution:
+    """Validate the request's workflow (or follow-up), then start its run."""
+    plan = await plan_for(
+        agent,
+        user,
+        settings.workflow_limits(),
+        workflow_json=request.workflow_json,
+        thread_id=request.thread_id,
+        message=request.message,
+    )
+    return await start_execution(agent, user, settings.assistant_id, plan, request.thread_id)

@@ -1,0 +1,53 @@
+"""Work on many threads at once: find and resume failed ones, prune old ones.
+
+Registered before `threads`, so `/api/threads/failed` is not read as a thread id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.routes.common import AUTHENTICATED, ERRORS
+from gateway.threads.recovery import (
+    BatchResumeRequest,
+    FailedThreadsFilter,
+    ResumeOutcome,
+    find_failed,
+    resume_failed,
+)
+from gateway.threads.retention import PruneRequest, PruneResult, prune_threads
+from gateway.threads.views import ThreadSummary
+
+router = APIRouter(
+    prefix="/api/threads", tags=["maintenance"], dependencies=AUTHENTICATED, responses=ERRORS
+)
+
+
+@router.get("/failed", response_model=list[ThreadSummary])
+async def list_failed(
+    agent: AgentDep, user: CurrentUser, query: Annotated[FailedThreadsFilter, Query()]
+) -> list[ThreadSummary]:
+    """Failed threads, longest-quiet first, filtered by age and workflow."""
+    return await find_failed(agent, user.id, query)
+
+
+@router.post("/failed/resume", response_model=list[ResumeOutcome])
+async def resume_failed_threads(
+    request: BatchResumeRequest, agent: AgentDep, user: CurrentUser, settings: SettingsDep
+) -> list[ResumeOutcome]:
+    """Resume the given (or found) failed threads once each: resumed, already_running,
+    not_found or error per thread."""
+    if request.thread_ids is not None:
+        ids = request.thread_ids
+    else:
+        ids = [t.thread_id for t in await find_failed(agent, user.id, request)]
+    return await resume_failed(agent, user.id, settings.assistant_id, ids)
+
+
+@router.post("/prune", response_model=PruneResult)
+async def prune(request: PruneRequest, agent: AgentDep, user: CurrentUser) -> PruneResult:
+    """Delete (or trim to their latest state) threads not updated for a while; dry run first."""
+    return await prune_threads(agent, user.id, request)

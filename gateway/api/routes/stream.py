@@ -1,0 +1,92 @@
+"""Stream a workflow's progress over a WebSocket: start a run, or join a thread's live run."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from fastapi import APIRouter, WebSocket
+from langgraph_sdk.client import LangGraphClient
+
+from gateway.api.deps import AgentDep, SettingsDep
+from gateway.api.errors import ErrorBody
+from gateway.api.frames import end_frame, error_frame, frame_for, run_error, started_frame
+from gateway.api.models import ExecuteRequest
+from gateway.api.routes.common import execute
+from gateway.api.sockets import first_message, serve
+from gateway.threads.agent import as_user
+from gateway.threads.control import active_runs
+from gateway.threads.errors import NotFound
+from gateway.threads.executions import Execution
+from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.progress import thread_progress
+from gateway.threads.reads import read_thread
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["workflow"])
+
+
+@router.websocket("/api/workflow/execute/stream")
+async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: SettingsDep) -> None:
+    """One JSON `{workflow_json, thread_id?}` in; `started`, progress, then `end` or `error` out."""
+
+    async def work(user: str, remember: Callable[[Execution], None]) -> None:
+        request = ExecuteRequest.model_validate(await first_message(websocket, settings))
+        execution = await execute(agent, user, settings, request)
+        remember(execution)
+        await websocket.send_json(started_frame(execution))
+        await relay(websocket, agent, user, execution)
+
+    await serve(websocket, work)
+
+
+@router.websocket("/api/threads/{thread_id}/stream")
+async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentDep) -> None:
+    """Reattach to a thread: its live run's frames from the start, or `end` if none runs.
+
+    Joining never starts a run, so a client that lost its socket (or its gateway)
+    reconnects here, to any replica, without running anything twice.
+    """
+
+    async def work(user: str, remember: Callable[[Execution], None]) -> None:
+        if re.match(UUID_PATTERN, thread_id) is None:
+            raise NotFound("thread", thread_id)
+        thread = await read_thread(agent, user, thread_id)
+        runs = await active_runs(agent, user, thread_id)
+        if not runs:
+            await websocket.send_json(end_frame(thread_progress(thread)))
+            return
+        execution = Execution(thread_id=thread_id, run_id=runs[0]["run_id"])
+        remember(execution)
+        await websocket.send_json(started_frame(execution))
+        await relay(websocket, agent, user, execution)
+
+    await serve(websocket, work)
+
+
+async def relay(
+    websocket: WebSocket, agent: LangGraphClient, user: str, execution: Execution
+) -> None:
+    """Forward the run's events as frames, then the final `end` or `error` frame."""
+    failure = None
+    # last_event_id "-1" replays from the run's first event, so nothing emitted
+    # between creating the run and joining it is missed.
+    async for part in agent.runs.join_stream(
+        execution.thread_id, execution.run_id, last_event_id="-1", headers=as_user(user)
+    ):
+        failure = failure or run_error(part)
+        frame = frame_for(part)
+        if frame is not None:
+            await websocket.send_json(frame)
+    await agent.runs.join(execution.thread_id, execution.run_id, headers=as_user(user))
+    progress = thread_progress(
+        await agent.threads.get(execution.thread_id, headers=as_user(user)), failure
+    )
+    if failure is not None:
+        body = ErrorBody(
+            error="workflow_failed", message=failure, details=progress.model_dump(mode="json")
+        )
+        await websocket.send_json(error_frame(body, execution))
+    else:
+        await websocket.send_json(end_frame(progress, execution))

@@ -1,0 +1,126 @@
+"""Find, inspect and delete workflow threads."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+
+from agents.contract import WorkflowStatus
+from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.models import SortField, SortOrder, ThreadPage
+from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
+from gateway.threads.agent import as_user
+from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.progress import search_filter
+from gateway.threads.reads import read_thread, with_live_values_all
+from gateway.threads.views import (
+    Checkpoint,
+    ThreadDetails,
+    ThreadStatePublic,
+    checkpoint_view,
+    state_view,
+    task_error,
+    thread_details,
+    thread_summary,
+)
+
+router = APIRouter(
+    prefix="/api/threads", tags=["threads"], dependencies=AUTHENTICATED, responses=ERRORS
+)
+
+CheckpointQuery = Annotated[
+    str | None, Query(pattern=UUID_PATTERN, description="Read the state at this checkpoint.")
+]
+
+
+@router.get("", response_model=ThreadPage)
+async def list_threads(
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    workflow_id: Annotated[str | None, Query(max_length=200)] = None,
+    status: WorkflowStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort_by: SortField = "created_at",
+    sort_order: SortOrder = "desc",
+) -> ThreadPage:
+    """Search workflow threads, newest first unless asked otherwise."""
+    limit = min(limit, settings.max_page_size)
+    filters: dict[str, Any] = {}
+    if workflow_id is not None:
+        filters["metadata"] = {"workflow_id": workflow_id}
+    if status is not None:
+        filters["status"], filters["values"] = search_filter(status)
+    # The page and the count are independent: ask for both at once.
+    found, total = await asyncio.gather(
+        agent.threads.search(
+            **filters,
+            limit=limit,
+            offset=offset,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            headers=as_user(user.id),
+        ),
+        agent.threads.count(**filters, headers=as_user(user.id)),
+    )
+    return ThreadPage(
+        threads=[thread_summary(t) for t in await with_live_values_all(agent, user.id, found)],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
+    )
+
+
+@router.get("/{thread_id}", response_model=ThreadDetails)
+async def get_thread(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> ThreadDetails:
+    """One thread with its progress, step results and, when waiting, its question."""
+    thread = await read_thread(agent, user.id, thread_id)
+    error = None
+    if thread["status"] == "error":
+        error = task_error(await agent.threads.get_state(thread_id, headers=as_user(user.id)))
+    return thread_details(thread, error)
+
+
+@router.get("/{thread_id}/state", response_model=ThreadStatePublic)
+async def get_thread_state(
+    thread_id: ThreadIdPath,
+    agent: AgentDep,
+    user: CurrentUser,
+    checkpoint_id: CheckpointQuery = None,
+) -> ThreadStatePublic:
+    """The thread's state now, or at an earlier checkpoint."""
+    state = await agent.threads.get_state(
+        thread_id, checkpoint_id=checkpoint_id, headers=as_user(user.id)
+    )
+    return state_view(thread_id, state)
+
+
+@router.get("/{thread_id}/history", response_model=list[Checkpoint])
+async def get_thread_history(
+    thread_id: ThreadIdPath,
+    agent: AgentDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[
+        str | None, Query(pattern=UUID_PATTERN, description="Only checkpoints older than this.")
+    ] = None,
+) -> list[Checkpoint]:
+    """Checkpoints of the thread, newest first: one per finished step."""
+    history = await agent.threads.get_history(
+        thread_id, limit=limit, before=before, headers=as_user(user.id)
+    )
+    return [checkpoint_view(state) for state in history]
+
+
+@router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> Response:
+    """Delete the thread and its checkpoints; later reads answer 404."""
+    # Read first: runtime-inmem 0.36 answers 500 (UnboundLocalError) to a delete of an
+    # unknown thread under custom auth; a read gives the proper 404.
+    await agent.threads.get(thread_id, headers=as_user(user.id))
+    await agent.threads.delete(thread_id, headers=as_user(user.id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,75 @@
+"""Run a workflow, and look up one execution."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from langgraph_sdk.errors import NotFoundError
+
+from agents.contract import WorkflowStatus
+from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.models import ExecuteRequest, ExecutionAccepted
+from gateway.api.routes.common import AUTHENTICATED, ERRORS, execute
+from gateway.threads.agent import as_user
+from gateway.threads.errors import NotFound
+from gateway.threads.executions import parse_execution_id
+from gateway.threads.progress import thread_progress
+from gateway.threads.reads import read_thread
+from gateway.threads.views import ExecutionPublic, execution_status, task_error
+
+router = APIRouter(
+    prefix="/api/workflow", tags=["workflow"], dependencies=AUTHENTICATED, responses=ERRORS
+)
+
+
+@router.post(
+    "/execute",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExecutionAccepted,
+)
+async def execute_workflow(
+    request: ExecuteRequest,
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> ExecutionAccepted:
+    """Validate a workflow and start it in the background on a new or existing thread."""
+    execution = await execute(agent, user.id, settings, request)
+    return ExecutionAccepted(
+        execution_id=execution.execution_id,
+        thread_id=execution.thread_id,
+        status=WorkflowStatus.PENDING,
+    )
+
+
+@router.get("/execution/{execution_id}", response_model=ExecutionPublic)
+async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -> ExecutionPublic:
+    """Status, progress and result or error of one execution."""
+    execution = parse_execution_id(execution_id)
+    try:
+        run = await agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id))
+        thread = await read_thread(agent, user.id, execution.thread_id)
+    except NotFoundError:
+        raise NotFound("execution", execution_id) from None
+    progress = thread_progress(thread)
+    outcome = execution_status(run, progress.status)
+    error = None
+    if outcome == WorkflowStatus.FAILED:
+        error = (
+            task_error(await agent.threads.get_state(execution.thread_id, headers=as_user(user.id)))
+            or "run failed"
+        )
+        progress.error_message = error
+    finished = outcome in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
+    values = thread.get("values")
+    results = values.get("results") if isinstance(values, dict) else None
+    return ExecutionPublic(
+        execution_id=execution_id,
+        thread_id=execution.thread_id,
+        status=outcome,
+        run_status=run["status"],
+        created_at=run["created_at"],
+        updated_at=run["updated_at"],
+        progress=progress,
+        result=results if finished else None,
+        error=error,
+    )

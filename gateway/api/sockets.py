@@ -1,0 +1,114 @@
+"""A WebSocket session: who is calling, its first message, and how a failure ends it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import WebSocket, WebSocketDisconnect, status
+
+from gateway.api.auth import Authenticator, User, credentials, unauthorized
+from gateway.api.errors import GatewayError, describe
+from gateway.api.frames import error_frame
+from gateway.settings import Settings
+from gateway.threads.executions import Execution
+
+logger = logging.getLogger(__name__)
+
+# What a socket does once its caller is known: given the user id and a way to name the
+# execution it started (for the error frame, if it fails later).
+Work = Callable[[str, Callable[[Execution], None]], Awaitable[None]]
+
+
+class FrameRefused(GatewayError):
+    """A first message the socket cannot go on from: it is answered with a policy close."""
+
+
+async def first_message(websocket: WebSocket, settings: Settings) -> Any:
+    """The socket's first message as JSON, within the deadline and the body size limit.
+
+    Until it arrives the socket holds a connection and a task for nothing, so a slow,
+    binary, oversized or unparsable first message ends it.
+    """
+    try:
+        message = await asyncio.wait_for(
+            websocket.receive(), timeout=settings.ws_first_message_seconds
+        )
+    except TimeoutError:
+        raise FrameRefused(
+            408, "timeout", f"no message within {settings.ws_first_message_seconds:g} s"
+        ) from None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        raise FrameRefused(400, "bad_request", "expected a JSON text message, got binary")
+    if len(text) > settings.max_body_bytes or len(text.encode()) > settings.max_body_bytes:
+        raise FrameRefused(413, "payload_too_large", "message exceeds max_body_bytes")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise FrameRefused(422, "validation_error", "the message is not valid JSON") from None
+
+
+async def serve(websocket: WebSocket, work: Work) -> None:
+    """Authenticate, run `work` as the caller, turn any failure into one `error` frame.
+
+    A client leaving is fine; a client that cannot authenticate, or whose first
+    message is refused, gets an `error` frame and the policy-violation close (1008).
+    """
+    await websocket.accept()
+    execution: Execution | None = None
+    try:
+        user = await _authenticate(websocket)
+    except GatewayError as exc:
+        await _refuse(websocket, exc)
+        return
+    except WebSocketDisconnect:
+        return
+
+    def remember(started: Execution) -> None:
+        nonlocal execution
+        execution = started
+
+    try:
+        await work(user.id, remember)
+    except WebSocketDisconnect:
+        # Runs are background runs: the run goes on and its thread keeps every step.
+        logger.info("stream client left; %s continues", execution or "nothing started")
+        return
+    except FrameRefused as exc:
+        await _refuse(websocket, exc)
+        return
+    except Exception as exc:  # the WebSocket edge has no exception handlers: map here
+        _, body = describe(exc)
+        await websocket.send_json(error_frame(body, execution))
+    await websocket.close(status.WS_1000_NORMAL_CLOSURE)
+
+
+async def _refuse(websocket: WebSocket, exc: GatewayError) -> None:
+    _, body = describe(exc)
+    await websocket.send_json(error_frame(body))
+    await websocket.close(status.WS_1008_POLICY_VIOLATION)
+
+
+async def _authenticate(websocket: WebSocket) -> User:
+    """From the handshake headers, or else a first message `{"type": "auth", ...}`.
+
+    Browsers cannot set headers on a WebSocket, so they send `{"type": "auth",
+    "api_key": ...}` or `{"type": "auth", "token": ...}` before anything else.
+    """
+    authenticator: Authenticator = websocket.app.state.authenticator
+    api_key, bearer = credentials(websocket)
+    if api_key or bearer or authenticator.settings.auth_disabled:
+        return await authenticator.authenticate(api_key, bearer)
+    first = await first_message(websocket, authenticator.settings)
+    if not isinstance(first, dict) or first.get("type") != "auth":
+        raise unauthorized('credentials required: headers, or a first {"type": "auth"} message')
+    api_key, token = first.get("api_key"), first.get("token")
+    return await authenticator.authenticate(
+        api_key if isinstance(api_key, str) else None, token if isinstance(token, str) else None
+    )

@@ -1,0 +1,57 @@
+"""The one Agent Server client of this process, and who each call acts for.
+
+Every call names its user explicitly (`as_user`), carried next to the service key;
+the client refuses to send a call that names nobody, so a forgotten user fails loudly
+instead of acting for the wrong person.
+"""
+
+from __future__ import annotations
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+
+from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
+from gateway.settings import Settings
+
+
+def as_user(user: str) -> dict[str, str]:
+    """Headers that make an Agent Server call act for `user` (the gateway verified them)."""
+    return {USER_HEADER: user}
+
+
+def connect(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> LangGraphClient:
+    """The Agent Server client, opened once in the app's lifespan.
+
+    Built by hand rather than with `get_client`, whose transport retries a refused
+    connection five times with back-off: a caller would wait ~8 s for a 503.
+    """
+    headers = {
+        "user-agent": "threadgate-gateway",
+        SERVICE_KEY_HEADER: settings.service_key.get_secret_value(),
+    }
+    if settings.agent_api_key is not None:
+        headers["x-api-key"] = settings.agent_api_key.get_secret_value()
+    http = httpx.AsyncClient(
+        base_url=str(settings.agent_url).rstrip("/"),
+        transport=transport
+        or httpx.AsyncHTTPTransport(
+            retries=settings.agent_connect_retries,
+            # Every open WebSocket holds one Agent Server stream; the default pool of 100
+            # would make the 101st wait (and time out).
+            limits=httpx.Limits(
+                max_connections=settings.agent_max_connections, max_keepalive_connections=100
+            ),
+        ),
+        timeout=httpx.Timeout(settings.agent_timeout_seconds, connect=5),
+        headers=headers,
+        event_hooks={"request": [_names_a_user]},
+    )
+    return LangGraphClient(http)
+
+
+async def _names_a_user(request: httpx.Request) -> None:
+    if request.url.path != "/ok" and not request.headers.get(USER_HEADER):
+        # The liveness probe acts for nobody; everything else must say who it is for.
+        raise RuntimeError(f"refusing to call the Agent Server for nobody: {request.url.path}")

@@ -1,0 +1,158 @@
+"""Pause, cancel, resume and fork a workflow thread, with no state kept in the gateway.
+
+Everything that must outlive the request lives in the Agent Server: a pause request
+is a store item the agent reads at its next step boundary, and every continuation is
+a run created with `multitask_strategy="reject"`, so two callers never both start one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.schema import Run
+
+from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
+from gateway.threads.agent import as_user
+from gateway.threads.errors import AnswerRequired, Conflict, already_running
+from gateway.threads.executions import Execution, create_run
+from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
+from gateway.threads.reads import read_thread
+
+
+def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> Conflict:
+    return Conflict(code, message, {"thread_id": thread_id, "status": status.value})
+
+
+async def active_runs(agent: LangGraphClient, user: str, thread_id: str) -> list[Run]:
+    """Runs working on the thread now or about to, oldest first.
+
+    One listing, filtered here: two queries by status could both miss a run that moves
+    from pending to running between them.
+    """
+    runs = await agent.runs.list(thread_id, limit=20, headers=as_user(user))
+    active = [run for run in runs if run["status"] in ("pending", "running")]
+    return sorted(active, key=lambda run: str(run["created_at"]))
+
+
+async def pause_thread(agent: LangGraphClient, user: str, thread_id: str) -> ThreadProgress:
+    """Ask the running thread to stop before its next step; the step in flight finishes."""
+    thread = await read_thread(agent, user, thread_id)
+    progress = thread_progress(thread)
+    runs = await active_runs(agent, user, thread_id) if thread["status"] == "busy" else []
+    if not runs:
+        raise _conflict(
+            "not_running",
+            f"thread is {progress.status.value}; only a running thread pauses",
+            thread_id,
+            progress.status,
+        )
+    request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
+    await agent.store.put_item(
+        list(pause_namespace(user)), key=thread_id, value=request, headers=as_user(user)
+    )
+    return progress
+
+
+async def cancel_thread(agent: LangGraphClient, user: str, thread_id: str) -> ThreadProgress:
+    """Stop the thread now; the step in flight is lost and runs again on resume."""
+    thread = await agent.threads.get(thread_id, headers=as_user(user))
+    runs = await active_runs(agent, user, thread_id) if thread["status"] == "busy" else []
+    if not runs:
+        status = thread_progress(thread).status
+        raise _conflict(
+            "not_running", f"thread is {status.value}; nothing to cancel", thread_id, status
+        )
+    for run in runs:
+        # "interrupt" keeps every finished step; "rollback" would delete the run's checkpoints.
+        await agent.runs.cancel(
+            thread_id, run["run_id"], action="interrupt", wait=True, headers=as_user(user)
+        )
+    # The cancelled run leaves its step pending (an "interrupted" thread). Recording
+    # `paused` as if from the last finished step makes the graph route to its end, so a
+    # cancelled thread reads exactly like a paused one: idle, phase paused, steps left.
+    await agent.threads.update_state(
+        thread_id, {"phase": "paused"}, as_node=TASK_NODE, headers=as_user(user)
+    )
+    return thread_progress(await agent.threads.get(thread_id, headers=as_user(user)))
+
+
+async def resume_thread(
+    agent: LangGraphClient,
+    user: str,
+    assistant_id: str,
+    thread_id: str,
+    *,
+    approved: bool | None = None,
+    comment: str | None = None,
+) -> Execution:
+    """Continue a paused, failed or waiting thread; finished steps never run again."""
+    thread = await agent.threads.get(thread_id, headers=as_user(user))
+    progress = thread_progress(thread)
+    status = progress.status
+    if status == WorkflowStatus.RUNNING:
+        raise already_running(thread_id)
+    if status == WorkflowStatus.WAITING:
+        if approved is None:
+            raise AnswerRequired(
+                "answer_required",
+                "the thread waits for an approval: send `approved`",
+                {"thread_id": thread_id, "question": waiting_question(thread)},
+            )
+        decision = {"approved": approved, "comment": comment}
+        return await create_run(agent, user, assistant_id, thread_id, command={"resume": decision})
+    if approved is not None:
+        raise _conflict(
+            "not_waiting",
+            f"thread is {status.value}, not waiting for an approval",
+            thread_id,
+            status,
+        )
+    if status == WorkflowStatus.FAILED:
+        # No input: the run continues from the last checkpoint, re-running only the failed step.
+        return await create_run(agent, user, assistant_id, thread_id)
+    if progress.completed_steps < progress.total_steps:
+        # Paused or cancelled between steps: the graph starts at its router, which picks
+        # the first step not yet completed.
+        return await create_run(agent, user, assistant_id, thread_id, input={"phase": "running"})
+    raise _conflict(
+        "nothing_to_resume", f"thread is {status.value}; nothing is left to run", thread_id, status
+    )
+
+
+async def fork_thread(
+    agent: LangGraphClient,
+    user: str,
+    assistant_id: str,
+    thread_id: str,
+    checkpoint_id: str,
+    values: dict[str, Any] | None = None,
+) -> Execution:
+    """Run again from an earlier checkpoint, optionally with edited values.
+
+    The new run branches off that checkpoint on the same thread; the checkpoints of
+    the original path stay in the history and readable by id.
+    """
+    thread = await agent.threads.get(thread_id, headers=as_user(user))
+    if thread["status"] == "busy":
+        raise already_running(thread_id)
+    state = await agent.threads.get_state(
+        thread_id, checkpoint_id=checkpoint_id, headers=as_user(user)
+    )
+    if values:
+        # Written as if the step node produced them, so the graph's router picks what runs next.
+        update = await agent.threads.update_state(
+            thread_id,
+            values,
+            checkpoint_id=checkpoint_id,
+            as_node=TASK_NODE,
+            headers=as_user(user),
+        )
+        checkpoint_id = update["checkpoint"]["checkpoint_id"] or checkpoint_id
+    elif not state.get("next"):
+        status = thread_progress(thread).status
+        raise _conflict(
+            "nothing_to_run", "the workflow had finished at this checkpoint", thread_id, status
+        )
+    return await create_run(agent, user, assistant_id, thread_id, checkpoint_id=checkpoint_id)

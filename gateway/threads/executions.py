@@ -1,0 +1,137 @@
+"""Starting a workflow run on the Agent Server, and finding it again by execution id.
+
+An execution id is `<thread_id>.<run_id>`: it carries what is needed to look the run
+up, so any gateway replica answers for it and a restart forgets nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import ConflictError
+from langgraph_sdk.schema import Command, StreamMode
+
+from gateway.threads.agent import as_user
+from gateway.threads.errors import NotFound, already_running
+from gateway.threads.ids import UUID
+from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
+from gateway.workflows.prompts import follow_up_plan, workflow_brief
+
+# Stream modes every run publishes, so a WebSocket can join it later and see them all.
+STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]
+_EXECUTION_ID = re.compile(rf"^({UUID})\.({UUID})$")
+
+
+@dataclass(frozen=True)
+class Execution:
+    thread_id: str
+    run_id: str
+
+    @property
+    def execution_id(self) -> str:
+        return f"{self.thread_id}.{self.run_id}"
+
+
+def parse_execution_id(execution_id: str) -> Execution:
+    match = _EXECUTION_ID.match(execution_id)
+    if match is None:
+        raise NotFound("execution", execution_id)
+    return Execution(thread_id=match.group(1), run_id=match.group(2))
+
+
+async def plan_for(
+    agent: LangGraphClient,
+    user: str,
+    limits: WorkflowLimits,
+    *,
+    workflow_json: dict[str, Any] | None,
+    thread_id: str | None,
+    message: str | None,
+) -> WorkflowPlan:
+    """The plan to run: the workflow, validated before anything is written, or a
+    one-step follow-up on the thread (its workflow's id and name kept)."""
+    if workflow_json is not None:
+        return parse_workflow(workflow_json, limits)
+    if thread_id is None or message is None:
+        raise ValueError("a follow-up needs a thread_id and a message")
+    thread = await agent.threads.get(thread_id, headers=as_user(user))
+    metadata = thread.get("metadata") or {}
+    return follow_up_plan(
+        message,
+        workflow_id=str(metadata.get("workflow_id") or "follow-up"),
+        name=str(metadata.get("workflow_name") or "follow-up"),
+    )
+
+
+def run_input(plan: WorkflowPlan) -> dict[str, Any]:
+    """The agent's input for a fresh run of `plan`; messages append to the thread's history."""
+    return {
+        "messages": [{"role": "user", "content": workflow_brief(plan)}],
+        "workflow": {"id": plan.workflow_id, "name": plan.name},
+        "plan": plan.steps,
+        "results": {},
+        "completed": [],
+        "phase": "pending",
+        "outcome": None,
+    }
+
+
+def thread_metadata(plan: WorkflowPlan) -> dict[str, Any]:
+    return {"workflow_id": plan.workflow_id, "workflow_name": plan.name}
+
+
+async def start_execution(
+    agent: LangGraphClient, user: str, assistant_id: str, plan: WorkflowPlan, thread_id: str | None
+) -> Execution:
+    """Start a background run of `plan`; a busy thread is refused (409), never queued."""
+    if thread_id is not None:
+        execution = await create_run(agent, user, assistant_id, thread_id, input=run_input(plan))
+        await agent.threads.update(thread_id, metadata=thread_metadata(plan), headers=as_user(user))
+        return execution
+    # One call creates the thread and its run together (the run's metadata becomes the
+    # thread's), so a failed start cannot leave an empty thread behind.
+    return await create_run(
+        agent,
+        user,
+        assistant_id,
+        str(uuid.uuid4()),
+        input=run_input(plan),
+        metadata=thread_metadata(plan),
+        new_thread=True,
+    )
+
+
+async def create_run(
+    agent: LangGraphClient,
+    user: str,
+    assistant_id: str,
+    thread_id: str,
+    *,
+    input: dict[str, Any] | None = None,
+    command: Command | None = None,
+    checkpoint_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    new_thread: bool = False,
+) -> Execution:
+    """One background run on the thread, refused with 409 if the thread is busy."""
+    try:
+        run = await agent.runs.create(
+            thread_id,
+            assistant_id,
+            input=input,
+            command=command,
+            checkpoint_id=checkpoint_id,
+            metadata=metadata,
+            if_not_exists="create" if new_thread else None,
+            stream_mode=STREAM_MODES,
+            stream_resumable=True,
+            multitask_strategy="reject",
+            headers=as_user(user),
+        )
+    except ConflictError:
+        raise already_running(thread_id) from None
+    return Execution(thread_id=thread_id, run_id=run["run_id"])

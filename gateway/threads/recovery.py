@@ -1,0 +1,99 @@
+"""Finding failed workflows and resuming them in a batch (the seeds' `find_failed_workflows`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import APIError, NotFoundError
+from pydantic import BaseModel, Field
+
+from gateway.threads.agent import as_user
+from gateway.threads.errors import Conflict
+from gateway.threads.executions import create_run
+from gateway.threads.ids import ThreadId
+from gateway.threads.reads import oldest_first
+from gateway.threads.views import ThreadSummary, thread_summary
+
+
+class FailedThreadsFilter(BaseModel):
+    """Which failed threads: quiet for a while, recent enough, of one workflow."""
+
+    not_updated_for_minutes: int = Field(
+        default=0, ge=0, le=525_600, description="Failed and untouched for at least this long."
+    )
+    created_within_hours: int | None = Field(
+        default=None, ge=1, le=8_760, description="Created no longer ago than this."
+    )
+    workflow_id: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=100, ge=1, le=100)
+
+
+class BatchResumeRequest(FailedThreadsFilter):
+    """Resume these threads, or (without `thread_ids`) the failed threads the filter finds."""
+
+    thread_ids: list[ThreadId] | None = Field(default=None, max_length=100)
+
+
+Outcome = Literal["resumed", "already_running", "not_found", "error"]
+
+
+class ResumeOutcome(BaseModel):
+    thread_id: str
+    outcome: Outcome
+    execution_id: str | None = None
+    message: str | None = None
+
+
+async def find_failed(
+    agent: LangGraphClient, user: str, query: FailedThreadsFilter, now: datetime | None = None
+) -> list[ThreadSummary]:
+    now = now or datetime.now(UTC)
+    quiet_since = now - timedelta(minutes=query.not_updated_for_minutes)
+    born_after = now - timedelta(hours=query.created_within_hours or 0)
+    metadata = {"workflow_id": query.workflow_id} if query.workflow_id else None
+    found: list[ThreadSummary] = []
+    async for thread in oldest_first(agent, user, status="error", metadata=metadata):
+        summary = thread_summary(thread)
+        if summary.updated_at > quiet_since:
+            break  # oldest first: every later thread was touched more recently
+        if query.created_within_hours is not None and summary.created_at < born_after:
+            continue
+        found.append(summary)
+        if len(found) >= query.limit:
+            break
+    return found
+
+
+async def resume_failed(
+    agent: LangGraphClient, user: str, assistant_id: str, thread_ids: list[str]
+) -> list[ResumeOutcome]:
+    """Resume each failed thread at most once; busy ones are skipped, not queued."""
+    outcomes = []
+    for thread_id in dict.fromkeys(thread_ids):  # each id once, in the order given
+        outcomes.append(await _resume_one(agent, user, assistant_id, thread_id))
+    return outcomes
+
+
+async def _resume_one(
+    agent: LangGraphClient, user: str, assistant_id: str, thread_id: str
+) -> ResumeOutcome:
+    try:
+        thread = await agent.threads.get(thread_id, headers=as_user(user))
+        if thread["status"] == "busy":
+            return ResumeOutcome(thread_id=thread_id, outcome="already_running")
+        if thread["status"] != "error":
+            message = f"thread is not failed (agent status {thread['status']})"
+            return ResumeOutcome(thread_id=thread_id, outcome="error", message=message)
+        execution = await create_run(agent, user, assistant_id, thread_id)
+    except NotFoundError:
+        return ResumeOutcome(thread_id=thread_id, outcome="not_found")
+    except Conflict as exc:  # the run was refused: someone else resumed it first
+        return ResumeOutcome(thread_id=thread_id, outcome="already_running", message=exc.message)
+    except (APIError, httpx.HTTPError) as exc:
+        return ResumeOutcome(thread_id=thread_id, outcome="error", message=type(exc).__name__)
+    return ResumeOutcome(
+        thread_id=thread_id, outcome="resumed", execution_id=execution.execution_id
+    )

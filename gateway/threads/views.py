@@ -1,0 +1,159 @@
+"""What a thread, a checkpoint and an execution look like to callers, built from
+Agent Server records. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from langgraph_sdk.schema import Run, Thread, ThreadState
+from pydantic import BaseModel, Field
+
+from agents.contract import WorkflowStatus
+from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
+
+
+class ThreadSummary(BaseModel):
+    thread_id: str
+    workflow_id: str | None
+    workflow_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    status: WorkflowStatus
+    progress: ThreadProgress
+
+
+class ThreadDetails(ThreadSummary):
+    metadata: dict[str, Any]
+    question: dict[str, Any] | None = Field(
+        default=None, description="What a `waiting` thread asks: step_id, title, question."
+    )
+    results: dict[str, Any] = Field(default_factory=dict, description="Outputs by step id.")
+
+
+class Checkpoint(BaseModel):
+    """One saved step boundary of a thread."""
+
+    checkpoint_id: str
+    parent_checkpoint_id: str | None
+    created_at: datetime | None
+    step: int | None = Field(description="Super-step number; -1 is the input.")
+    source: str | None = Field(description="`input`, `loop`, `update` or `fork`.")
+    next: list[str]
+    completed_steps: int
+    last_step: str | None = Field(description="Title of the last finished step here.")
+
+
+class ThreadStatePublic(BaseModel):
+    thread_id: str
+    checkpoint_id: str | None
+    parent_checkpoint_id: str | None
+    created_at: datetime | None
+    next: list[str]
+    values: dict[str, Any]
+    tasks: list[dict[str, Any]]
+
+
+class ExecutionPublic(BaseModel):
+    execution_id: str
+    thread_id: str
+    status: WorkflowStatus
+    run_status: str = Field(description="The Agent Server's own run status.")
+    created_at: datetime
+    updated_at: datetime
+    progress: ThreadProgress
+    result: dict[str, Any] | None = Field(
+        default=None, description="Per-step outputs, once the run has finished."
+    )
+    error: str | None = None
+
+
+def _values(values: Any) -> dict[str, Any]:
+    return values if isinstance(values, dict) else {}
+
+
+def thread_summary(thread: Thread) -> ThreadSummary:
+    metadata = thread.get("metadata") or {}
+    progress = thread_progress(thread)
+    return ThreadSummary(
+        thread_id=thread["thread_id"],
+        workflow_id=metadata.get("workflow_id"),
+        workflow_name=metadata.get("workflow_name"),
+        created_at=thread["created_at"],
+        updated_at=thread["updated_at"],
+        status=progress.status,
+        progress=progress,
+    )
+
+
+def thread_details(thread: Thread, error_message: str | None = None) -> ThreadDetails:
+    progress = thread_progress(thread, error_message)
+    summary = thread_summary(thread).model_dump(exclude={"progress"})
+    return ThreadDetails(
+        **summary,
+        progress=progress,
+        metadata=thread.get("metadata") or {},
+        question=waiting_question(thread),
+        results=_values(thread.get("values")).get("results") or {},
+    )
+
+
+def task_error(state: ThreadState) -> str | None:
+    """The error of the step that failed, as the Agent Server recorded it."""
+    errors = [t["error"] for t in state.get("tasks", []) if t.get("error")]
+    return errors[0] if errors else None
+
+
+def checkpoint_view(state: ThreadState) -> Checkpoint:
+    values = _values(state.get("values"))
+    titles = {s.get("id"): s.get("title") for s in values.get("plan") or []}
+    completed = values.get("completed") or []
+    metadata = state.get("metadata") or {}
+    checkpoint: dict[str, Any] = dict(state.get("checkpoint") or {})
+    parent: dict[str, Any] = dict(state.get("parent_checkpoint") or {})
+    return Checkpoint(
+        checkpoint_id=checkpoint.get("checkpoint_id") or "",
+        parent_checkpoint_id=parent.get("checkpoint_id"),
+        created_at=state.get("created_at"),
+        step=metadata.get("step"),
+        source=metadata.get("source"),
+        next=list(state.get("next") or []),
+        completed_steps=len(completed),
+        last_step=titles.get(completed[-1]) if completed else None,
+    )
+
+
+def state_view(thread_id: str, state: ThreadState) -> ThreadStatePublic:
+    checkpoint: dict[str, Any] = dict(state.get("checkpoint") or {})
+    parent: dict[str, Any] = dict(state.get("parent_checkpoint") or {})
+    return ThreadStatePublic(
+        thread_id=thread_id,
+        checkpoint_id=checkpoint.get("checkpoint_id"),
+        parent_checkpoint_id=parent.get("checkpoint_id"),
+        created_at=state.get("created_at"),
+        next=list(state.get("next") or []),
+        values=_values(state.get("values")),
+        tasks=[
+            {
+                "id": t["id"],
+                "name": t["name"],
+                "error": t.get("error"),
+                "interrupts": t.get("interrupts", []),
+            }
+            for t in state.get("tasks", [])
+        ],
+    )
+
+
+def execution_status(run: Run, thread_status: WorkflowStatus) -> WorkflowStatus:
+    """What one run amounts to; an approval ends a run successfully while the thread waits."""
+    status = run["status"]
+    if status == "pending":
+        return WorkflowStatus.PENDING
+    if status == "running":
+        return WorkflowStatus.RUNNING
+    if status in ("error", "timeout"):
+        return WorkflowStatus.FAILED
+    if thread_status == WorkflowStatus.WAITING:
+        return WorkflowStatus.WAITING
+    return WorkflowStatus.PAUSED if status == "interrupted" else WorkflowStatus.COMPLETED

@@ -1,0 +1,1 @@
+"""Development tooling: not part of the served app or its image."""
