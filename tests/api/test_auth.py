@@ -244,3 +244,21 @@ def test_secrets_never_reach_logs_or_bodies(
     for secret in ("leaky-key", ALICE_KEY, SERVICE_KEY):
         assert secret not in caplog.text and secret not in body
     assert "SecretStr('**********')" in repr(settings) or "**********" in repr(settings)
+
+
+async def test_the_agent_client_refuses_a_call_that_names_no_user(
+    settings: Settings, agent: FakeAgent
+):
+    from gateway.threads.agent import as_user
+
+    agent.handler = lambda _request: httpx.Response(200, json={})
+    client = connect(settings, transport=httpx.MockTransport(agent))
+    try:
+        with pytest.raises(RuntimeError, match="for nobody"):
+            await client.threads.search()
+        assert agent.requests == []
+        await client.threads.search(headers=as_user("alice"))
+        assert [r.headers["x-threadgate-user"] for r in agent.requests] == ["alice"]
+        assert agent.requests[0].headers["x-threadgate-service-key"] == SERVICE_KEY
+    finally:
+        await client.aclose()
