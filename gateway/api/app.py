@@ -15,6 +15,7 @@ from langgraph_sdk.client import LangGraphClient
 from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
+from gateway.api.monitor import monitor_files, to_monitor
 from gateway.api.routes import control, health, maintenance, stream, threads, workflow
 from gateway.settings import Settings, get_settings
 from gateway.threads.agent import connect
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     install_error_handlers(app)
     for module in (health, workflow, stream, maintenance, threads, control):
         app.include_router(module.router)
+    app.mount("/ui", monitor_files(), name="monitor")
+    app.add_api_route("/", to_monitor, include_in_schema=False)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

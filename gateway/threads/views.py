@@ -21,13 +21,13 @@ class ThreadSummary(BaseModel):
     updated_at: datetime
     status: WorkflowStatus
     progress: ThreadProgress
+    question: dict[str, Any] | None = Field(
+        default=None, description="What a `waiting` thread asks: step_id, title, question."
+    )
 
 
 class ThreadDetails(ThreadSummary):
     metadata: dict[str, Any]
-    question: dict[str, Any] | None = Field(
-        default=None, description="What a `waiting` thread asks: step_id, title, question."
-    )
     results: dict[str, Any] = Field(default_factory=dict, description="Outputs by step id.")
 
 
@@ -83,6 +83,7 @@ def thread_summary(thread: Thread) -> ThreadSummary:
         updated_at=thread["updated_at"],
         status=progress.status,
         progress=progress,
+        question=waiting_question(thread),
     )
 
 
@@ -93,7 +94,6 @@ def thread_details(thread: Thread, error_message: str | None = None) -> ThreadDe
         **summary,
         progress=progress,
         metadata=thread.get("metadata") or {},
-        question=waiting_question(thread),
         results=_values(thread.get("values")).get("results") or {},
     )
 

@@ -69,6 +69,8 @@ def site_packages(image: Path) -> Path:
 def test_the_image_holds_the_gateway_and_not_the_agent_stack(image: Path):
     installed = {p.name.split("-")[0].lower() for p in site_packages(image).glob("*.dist-info")}
     assert {"fastapi", "uvicorn", "langgraph_sdk", "pyjwt", "cryptography"} <= installed
+    # The monitor page ships inside the package, not only in the source tree.
+    assert (site_packages(image) / "gateway" / "api" / "ui" / "index.html").is_file()
     # langchain-core still comes in, as a dependency of langgraph-sdk itself.
     assert not {"langgraph", "langchain", "langchain_openai", "openai"} & installed
     size = sum(f.stat().st_size for f in site_packages(image).rglob("*") if f.is_file())
@@ -94,6 +96,7 @@ def test_the_images_command_serves_against_a_real_agent_server(image: Path, stac
     try:
         wait_until_ok(f"{url}/healthz", proc, "gateway image", timeout=60)
         assert httpx.get(f"{url}/readyz").status_code == 200
+        assert "Threadgate monitor" in httpx.get(f"{url}/ui/").text
         listed = httpx.get(f"{url}/api/threads", headers=ALICE, params={"limit": 1})
         assert listed.status_code == 200, listed.text
         refused = httpx.get(f"{url}/api/threads", headers={USER_HEADER: "alice"})

@@ -1,0 +1,262 @@
+// Threadgate monitor: the caller's threads, live progress over the gateway's WebSocket
+// rejoin, and the controls of the HTTP API. No framework, no build step, no other host.
+// The credential lives in sessionStorage and travels in headers or the WebSocket's
+// first message, never in a URL.
+
+const KEY = "threadgate.credential";
+const PAGE_SIZE = 20;
+const LIST_REFRESH_MS = 3000;
+const $ = (id) => document.getElementById(id);
+
+const state = { offset: 0, threadId: null, sockets: new Map(), timer: null };
+
+// --- the API -----------------------------------------------------------------------
+
+function credential() {
+  return sessionStorage.getItem(KEY);
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `request failed (${status})`);
+    this.status = status;
+    this.code = body?.error;
+  }
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { accept: "application/json" };
+  if (credential()) headers.authorization = `Bearer ${credential()}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (response.status === 401) askForCredential(data?.message);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+function askForCredential(why) {
+  sessionStorage.removeItem(KEY);
+  $("login").hidden = false;
+  $("forget").hidden = true;
+  say(why ? `Sign in: ${why}` : "Sign in with your API key or token.", true);
+  $("credential").focus();
+}
+
+function say(message, isError = false) {
+  $("notice").textContent = message;
+  $("notice").classList.toggle("error", isError);
+}
+
+// --- live progress: one rejoin socket per running thread on screen -----------------
+
+function watch(threadId, onFrame) {
+  if (state.sockets.has(threadId)) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/threads/${threadId}/stream`);
+  state.sockets.set(threadId, socket);
+  socket.onopen = () => {
+    if (credential()) socket.send(JSON.stringify({ type: "auth", token: credential() }));
+  };
+  socket.onmessage = (event) => onFrame(JSON.parse(event.data));
+  socket.onclose = () => state.sockets.delete(threadId);
+}
+
+function unwatchAllBut(keep) {
+  for (const [threadId, socket] of state.sockets) {
+    if (!keep.has(threadId)) socket.close();
+  }
+}
+
+// --- rendering helpers -------------------------------------------------------------
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString() : "";
+}
+
+function setProgress(bar, text, done, total) {
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+  bar.setAttribute("aria-label", `${done} of ${total} steps`);
+  text.textContent = `${done}/${total}`;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+// --- the thread list ---------------------------------------------------------------
+
+async function showList() {
+  const params = new URLSearchParams({
+    limit: PAGE_SIZE, offset: state.offset, sort_by: "created_at", sort_order: "desc",
+  });
+  if ($("status-filter").value) params.set("status", $("status-filter").value);
+  if ($("workflow-filter").value.trim()) params.set("workflow_id", $("workflow-filter").value.trim());
+  const page = await api(`/api/threads?${params}`);
+  $("threads").replaceChildren(...page.threads.map(threadRow));
+  $("page-info").textContent = page.total
+    ? `${page.offset + 1}-${page.offset + page.threads.length} of ${page.total}` : "no threads";
+  $("newer").disabled = page.offset === 0;
+  $("older").disabled = page.next_offset === null;
+  const live = new Set(page.threads.filter((t) => isLive(t.status)).map((t) => t.thread_id));
+  unwatchAllBut(live);
+  for (const threadId of live) watch(threadId, (frame) => onListFrame(threadId, frame));
+}
+
+function isLive(status) {
+  return status === "running" || status === "pending";
+}
+
+function threadRow(thread) {
+  const p = thread.progress;
+  const bar = el("progress");
+  const count = el("span", { className: "count" });
+  setProgress(bar, count, p.completed_steps, p.total_steps);
+  const row = el("li", { className: "thread" },
+    el("div", { className: "line" },
+      el("a", { className: "name", href: `#/threads/${thread.thread_id}`,
+        textContent: thread.workflow_name || thread.workflow_id || thread.thread_id }),
+      el("span", { className: `status ${thread.status}`, textContent: thread.status }),
+      bar, count,
+      el("span", { className: "current", textContent: p.current_step ? `at: ${p.current_step}` : "" }),
+      el("span", { className: "muted", textContent: `updated ${when(p.last_updated)}` })),
+    thread.question
+      ? el("p", { className: "asks", textContent: `Asks: ${thread.question.question}` }) : null);
+  row.dataset.threadId = thread.thread_id;
+  row.dataset.status = thread.status;
+  return row;
+}
+
+function onListFrame(threadId, frame) {
+  const row = document.querySelector(`li.thread[data-thread-id="${threadId}"]`);
+  if (frame.type === "progress" && row) {
+    const total = frame.total_steps ?? row.querySelector("progress").max;
+    setProgress(row.querySelector("progress"), row.querySelector(".count"),
+      frame.completed_steps ?? 0, total);
+    row.querySelector(".current").textContent = frame.current_step ? `at: ${frame.current_step}` : "";
+  }
+  if (frame.type === "end" || frame.type === "error") refresh();
+}
+
+// --- one thread --------------------------------------------------------------------
+
+async function showThread(threadId) {
+  const [thread, stateNow, history] = await Promise.all([
+    api(`/api/threads/${threadId}`),
+    api(`/api/threads/${threadId}/state`),
+    api(`/api/threads/${threadId}/history?limit=50`),
+  ]);
+  const p = thread.progress;
+  $("thread-heading").textContent = thread.workflow_name || thread.workflow_id || threadId;
+  $("thread-status").textContent = thread.status;
+  $("thread-status").className = `status ${thread.status}`;
+  $("thread-id").textContent = threadId;
+  setProgress($("thread-progress"), $("thread-progress-text"), p.completed_steps, p.total_steps);
+  $("question").hidden = !thread.question;
+  $("question-text").textContent = thread.question ? thread.question.question : "";
+  $("thread-error").hidden = !p.error_message;
+  $("thread-error").textContent = p.error_message || "";
+  renderSteps(stateNow.values);
+  $("history").replaceChildren(...history.map((c) => el("li", {
+    textContent: `${when(c.created_at)}: ${c.completed_steps} step(s) done`
+      + (c.last_step ? `, last "${c.last_step}"` : "") + ` (${c.source ?? "?"}, ${c.checkpoint_id})`,
+  })));
+  if (isLive(thread.status)) watch(threadId, (frame) => onThreadFrame(threadId, frame));
+}
+
+function renderSteps(values) {
+  const results = values.results || {};
+  const completed = new Set(values.completed || []);
+  $("steps").replaceChildren(...(values.plan || []).map((step) => {
+    const result = results[step.id];
+    const mark = completed.has(step.id) ? "done" : "to do";
+    return el("li", { className: "step" },
+      el("span", { textContent: `${step.title} (${step.type}) - ${mark}` }),
+      result ? el("p", { className: "output", textContent: result.output }) : null);
+  }));
+}
+
+function onThreadFrame(threadId, frame) {
+  if (state.threadId !== threadId) return;
+  if (frame.type === "progress") {
+    setProgress($("thread-progress"), $("thread-progress-text"),
+      frame.completed_steps ?? 0, frame.total_steps ?? $("thread-progress").max);
+  }
+  if (frame.type === "progress" && frame.event === "step_finished") refresh();
+  if (frame.type === "end" || frame.type === "error") refresh();
+}
+
+// --- controls ----------------------------------------------------------------------
+
+async function act(label, path, body) {
+  try {
+    await api(`/api/threads/${state.threadId}/${path}`, { method: "POST", body });
+    say(`${label}: done.`);
+  } catch (error) {
+    say(`${label} refused: ${error.message}`, true);
+  }
+  await refresh();
+}
+
+function wireControls() {
+  $("pause").onclick = () => act("Pause", "pause");
+  $("resume").onclick = () => act("Resume", "resume");
+  $("cancel").onclick = () => act("Cancel", "cancel");
+  $("approve").onclick = () => act("Approve", "resume", { approved: true, comment: $("comment").value || null });
+  $("reject").onclick = () => act("Reject", "resume", { approved: false, comment: $("comment").value || null });
+  $("delete").onclick = () => { $("confirm-delete").hidden = false; $("delete-no").focus(); };
+  $("delete-no").onclick = () => { $("confirm-delete").hidden = true; };
+  $("delete-yes").onclick = async () => {
+    $("confirm-delete").hidden = true;
+    try {
+      await api(`/api/threads/${state.threadId}`, { method: "DELETE" });
+      history.pushState(null, "", "#/"); // back to the list, keeping the notice
+      say("Deleted.");
+      await refresh();
+    } catch (error) {
+      say(`Delete refused: ${error.message}`, true);
+    }
+  };
+  $("newer").onclick = () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); refresh(); };
+  $("older").onclick = () => { state.offset += PAGE_SIZE; refresh(); };
+  $("status-filter").onchange = () => { state.offset = 0; refresh(); };
+  $("workflow-filter").onchange = () => { state.offset = 0; refresh(); };
+  $("filters").onsubmit = (event) => event.preventDefault();
+  $("login").onsubmit = (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, $("credential").value.trim());
+    $("credential").value = "";
+    $("login").hidden = true;
+    say("");
+    refresh();
+  };
+  $("forget").onclick = () => askForCredential();
+}
+
+// --- routing: #/ is the list, #/threads/<id> one thread ------------------------------
+
+async function refresh() {
+  const match = location.hash.match(/^#\/threads\/([0-9a-fA-F-]{36})$/);
+  state.threadId = match ? match[1] : null;
+  $("list-view").hidden = Boolean(state.threadId);
+  $("thread-view").hidden = !state.threadId;
+  try {
+    if (state.threadId) await showThread(state.threadId);
+    else await showList();
+    $("forget").hidden = !credential();
+  } catch (error) {
+    if (error.status !== 401) say(error.message, true);
+  }
+}
+
+wireControls();
+window.addEventListener("hashchange", () => { say(""); refresh(); });
+// The list notices new threads with one listing request now and then, not one per thread.
+state.timer = setInterval(() => { if (!state.threadId && $("login").hidden) refresh(); }, LIST_REFRESH_MS);
+refresh();

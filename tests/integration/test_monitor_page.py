@@ -1,0 +1,204 @@
+"""The monitor page in a real browser (Debian's Chromium, driven by Playwright) against
+the real stack: a signed-in person watches a workflow's bar reach 100 %, approves,
+pauses, and sees the API's own message when an action is refused.
+
+Screenshots of each state go to `.artifacts/monitor/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.integration.conftest import Stack
+from tests.integration.helpers import (
+    ALICE_KEY,
+    marker,
+    react_flow,
+    start,
+    wait_for_status,
+)
+
+ROOT = Path(__file__).parents[2]
+ARTIFACTS = ROOT / ".artifacts" / "monitor"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing; .ci/run installs Debian's chromium package")
+        pytest.skip("browser tests skipped: no Chromium (apt-get install -y chromium)")
+    async with async_playwright() as playwright:
+        # launch() gives every run a fresh, temporary user-data-dir.
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+class Seen:
+    """Every URL the page asked for and every WebSocket message it sent."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.sent: list[str] = []
+
+
+@pytest.fixture
+async def page(browser: Browser, stack: Stack) -> AsyncIterator[tuple[Page, Seen]]:
+    context = await browser.new_context(viewport={"width": 900, "height": 900})
+    page = await context.new_page()
+    seen = Seen()
+    page.on("request", lambda request: seen.urls.append(request.url))
+
+    def on_socket(socket: Any) -> None:
+        seen.urls.append(socket.url)
+        socket.on("framesent", lambda payload: seen.sent.append(str(payload)))
+
+    page.on("websocket", on_socket)
+    await page.goto(f"{stack.gateway_url}/ui/")
+    # API keys are configured: the page asks once, then uses the key for everything.
+    await expect(page.locator("#login")).to_be_visible()
+    await page.fill("#credential", ALICE_KEY)
+    await page.click("#login button[type=submit]")
+    await expect(page.locator("#login")).to_be_hidden()
+    try:
+        yield page, seen
+    finally:
+        await context.close()
+    gateway = urlsplit(stack.gateway_url).netloc
+    assert all(urlsplit(url).netloc == gateway for url in seen.urls), "another host was asked"
+    assert not [url for url in seen.urls if ALICE_KEY in url], "a credential went into a URL"
+
+
+async def snap(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def row(page: Page, thread_id: str) -> Any:
+    return page.locator(f'li.thread[data-thread-id="{thread_id}"]')
+
+
+async def test_a_started_workflow_appears_and_its_bar_reaches_100(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient
+):
+    tab, seen = page
+    thread_id = await start(gateway, react_flow(marker(), steps=3, slow=1.5, name="Weekly report"))
+    bar = row(tab, thread_id).locator("progress")
+    await expect(bar).to_be_visible(timeout=10_000)  # the list noticed the new thread
+    # Live: the bar moves step by step while the run goes on.
+    await expect(bar).to_have_attribute("aria-label", "1 of 3 steps", timeout=20_000)
+    await expect(row(tab, thread_id)).to_have_attribute("data-status", "running")
+    await snap(tab, "1-running")
+    await expect(bar).to_have_attribute("aria-label", "3 of 3 steps", timeout=30_000)
+    await expect(row(tab, thread_id)).to_have_attribute("data-status", "completed", timeout=10_000)
+    assert await bar.evaluate("b => b.value === b.max")
+    await snap(tab, "2-completed")
+    # It watched over the gateway's rejoin socket, authenticated by its first message.
+    assert any(url.endswith(f"/api/threads/{thread_id}/stream") for url in seen.urls)
+    assert {"type": "auth", "token": ALICE_KEY} in [json.loads(m) for m in seen.sent]
+
+
+async def test_approving_from_the_page_completes_the_thread(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient
+):
+    tab, _ = page
+    flow = react_flow(marker(), steps=1, name="Release")
+    flow["nodes"].append({"id": "ok", "type": "approval", "data": {"question": "Ship it?"}})
+    flow["edges"].append({"source": "n1", "target": "ok"})
+    thread_id = await start(gateway, flow)
+    await wait_for_status(gateway, thread_id, {"waiting"})
+    await expect(row(tab, thread_id).locator(".asks")).to_have_text(
+        "Asks: Ship it?", timeout=10_000
+    )
+    await tab.click(f'li.thread[data-thread-id="{thread_id}"] a.name')
+    await expect(tab.locator("#question-text")).to_have_text("Ship it?")
+    await snap(tab, "3-waiting")
+    await tab.fill("#comment", "looks good")
+    await tab.click("#approve")
+    await expect(tab.locator("#thread-status")).to_have_text("completed", timeout=20_000)
+    details = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    assert details["status"] == "completed" and details["progress"]["outcome"] == "completed"
+    assert details["results"]["ok"]["output"] == "approved: looks good"
+
+
+async def test_pause_from_the_page_stops_at_a_step_boundary(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient, stack: Stack
+):
+    tab, _ = page
+    tag = marker()
+    thread_id = await start(gateway, react_flow(tag, steps=3, slow=2, name="Long job"))
+    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    await expect(tab.locator("#thread-status")).to_have_text("running", timeout=15_000)
+    await tab.click("#pause")
+    await expect(tab.locator("#notice")).to_have_text("Pause: done.")
+    await expect(tab.locator("#thread-status")).to_have_text("paused", timeout=30_000)
+    await snap(tab, "4-paused")
+    details = await wait_for_status(gateway, thread_id, {"paused"})
+    done = details["progress"]["completed_steps"]
+    assert 1 <= done < 3
+    assert [stack.model.calls_mentioning(f"{tag} do part {i}") for i in (1, 2, 3)][done:] == [0] * (
+        3 - done
+    ), "a step after the boundary ran"
+
+
+async def test_a_refused_action_shows_the_apis_message(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient, stack: Stack
+):
+    tab, _ = page
+    thread_id = await start(gateway, react_flow(marker(), steps=1))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    await expect(tab.locator("#thread-status")).to_have_text("completed")
+    await tab.click("#pause")
+    await expect(tab.locator("#notice")).to_have_text(
+        "Pause refused: thread is completed; only a running thread pauses"
+    )
+    await expect(tab.locator("#notice")).to_have_class("error")
+    await snap(tab, "5-refused")
+    await tab.goto(f"{stack.gateway_url}/ui/#/")
+    await expect(row(tab, thread_id)).to_be_visible()
+    await snap(tab, "6-list")
+    # Readable in a narrow window: nothing wider than the screen.
+    await tab.set_viewport_size({"width": 380, "height": 800})
+    assert await tab.evaluate("document.documentElement.scrollWidth <= 380")
+    await snap(tab, "7-narrow")
+
+
+async def test_delete_asks_first_then_the_thread_is_gone(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient, stack: Stack
+):
+    tab, _ = page
+    thread_id = await start(gateway, react_flow(marker(), steps=1))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    await tab.click("#delete")
+    await expect(tab.locator("#confirm-delete")).to_be_visible()
+    await tab.click("#delete-no")
+    assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 200
+    await tab.click("#delete")
+    await tab.click("#delete-yes")
+    await expect(tab.locator("#notice")).to_have_text("Deleted.")
+    assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 404
