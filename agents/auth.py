@@ -28,7 +28,12 @@ from agents.contract import (
     USER_HEADER,
     namespace_label,
 )
-from agents.credentials import CredentialSettings, CredentialVerifier, InvalidCredentials
+from agents.credentials import (
+    CredentialSettings,
+    CredentialVerifier,
+    InvalidCredentials,
+    valid_user_id,
+)
 
 auth = Auth()
 
@@ -44,7 +49,8 @@ def _refuse(detail: str) -> Auth.exceptions.HTTPException:
 
 
 def _header(headers: dict[bytes, bytes], name: str) -> str:
-    return headers.get(name.encode(), b"").decode("utf-8", "replace").strip()
+    # HTTP header values are bytes; anything that is not ASCII is not ours to guess at.
+    return headers.get(name.encode(), b"").decode("ascii", "replace")
 
 
 @auth.authenticate
@@ -56,10 +62,10 @@ async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDic
         if not expected or not hmac.compare_digest(presented, expected):
             raise _refuse("invalid service credential")
         user = _header(headers, USER_HEADER)
-        if not user:
+        if not valid_user_id(user):
             raise _refuse("a user identity is required")
         return {"identity": user}
-    scheme, _, token = _header(headers, "authorization").partition(" ")
+    scheme, _, token = _header(headers, "authorization").strip().partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else ""
     try:
         user = await _verifier().verify(_header(headers, "x-api-key") or None, bearer or None)

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,15 @@ logger = logging.getLogger(__name__)
 
 class InvalidCredentials(Exception):
     """The credential is missing, unknown, expired or names a reserved user."""
+
+
+# A user id travels in an HTTP header and names store namespaces: printable ASCII, no
+# spaces at either end, bounded.
+_USER_ID = re.compile(r"^[!-~]([ -~]{0,198}[!-~])?$")
+
+
+def valid_user_id(user: str) -> bool:
+    return _USER_ID.fullmatch(user) is not None
 
 
 class CredentialSettings(BaseSettings):
@@ -66,6 +76,8 @@ class CredentialSettings(BaseSettings):
             raise ValueError(f"jwt_public_key_file {self.jwt_public_key_file} is not a file")
         if any(user.startswith(RESERVED_PREFIX) for user in self.api_keys):
             raise ValueError(f"user ids starting with '{RESERVED_PREFIX}' are reserved")
+        if bad := [user for user in self.api_keys if not valid_user_id(user)]:
+            raise ValueError(f"user ids must be printable ASCII, 1-200 characters: {bad!r}")
         return self
 
     @property
@@ -81,8 +93,9 @@ class CredentialSettings(BaseSettings):
 class RemoteJwks:
     """Signing keys from a JWKS URL, cached; a token naming an unknown `kid` refetches.
 
-    Refetches are at most one per `MIN_REFRESH_SECONDS`, so tokens with made-up kids
-    cannot make us hammer the identity provider. Fetches run in a thread: PyJWT's
+    Fetches are at most one per `MIN_REFRESH_SECONDS`, whether they succeed or not,
+    so tokens with made-up kids (or a provider that is down) cannot make us hammer it.
+    While it is down the keys fetched last stay in use. Fetches run in a thread: PyJWT's
     client is synchronous and the event loop must not block.
     """
 
@@ -93,14 +106,17 @@ class RemoteJwks:
         self._cache_seconds = cache_seconds
         self._keys: dict[str | None, Any] = {}
         self._fetched_at = -float("inf")
+        self._tried_at = -float("inf")
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str | None) -> Any:
         if self._fresh() and kid in self._keys:
             return self._keys[kid]
         async with self._lock:
-            age = time.monotonic() - self._fetched_at
-            if (not self._fresh() or kid not in self._keys) and age >= self.MIN_REFRESH_SECONDS:
+            since_tried = time.monotonic() - self._tried_at
+            if (not self._fresh() or kid not in self._keys) and (
+                since_tried >= self.MIN_REFRESH_SECONDS
+            ):
                 await self._refresh()
         return self._keys.get(kid)
 
@@ -108,11 +124,12 @@ class RemoteJwks:
         return time.monotonic() - self._fetched_at < self._cache_seconds
 
     async def _refresh(self) -> None:
+        self._tried_at = time.monotonic()
         try:
             jwks = await asyncio.to_thread(self._client.get_jwk_set, True)
-        except jwt.PyJWKClientError as exc:
+        except (jwt.PyJWTError, ValueError) as exc:
             # Keep the keys we had: an unreachable identity provider is not a rotation.
-            logger.warning("could not fetch JWKS keys: %s", exc)
+            logger.warning("could not fetch JWKS keys: %s", type(exc).__name__)
             return
         self._keys = {k.key_id: k.key for k in jwks.keys}
         self._fetched_at = time.monotonic()
@@ -147,18 +164,25 @@ class CredentialVerifier:
         )
 
     async def verify(self, api_key: str | None, bearer: str | None) -> str:
-        """The user id; raises `InvalidCredentials` with a message safe to show."""
-        if api_key:
-            user = self._by_api_key(api_key)
-        elif bearer and self.settings.jwt_configured and bearer.count(".") == 2:
-            user = await self._by_jwt(bearer)
-        elif bearer:
-            user = self._by_api_key(bearer)
-        else:
+        """The user id; raises `InvalidCredentials` with a message safe to show.
+
+        A bearer token wins over `x-api-key`: LangGraph SDK clients add an `x-api-key`
+        from LANGSMITH_API_KEY on their own, next to the token the user meant.
+        """
+        presented = bearer or api_key
+        if not presented:
             raise InvalidCredentials("credentials required: an X-API-Key header or a bearer token")
+        if not presented.isascii() or not presented.isprintable():
+            raise InvalidCredentials("malformed credential")
+        if bearer and self.settings.jwt_configured and bearer.count(".") == 2:
+            user = await self._by_jwt(bearer)
+        else:
+            user = self._by_api_key(presented)
         if user.startswith(RESERVED_PREFIX):
             # The Agent Server lets the system identity see every user's threads.
             raise InvalidCredentials("this user id is reserved")
+        if not valid_user_id(user):
+            raise InvalidCredentials("the user id must be printable ASCII, 1-200 characters")
         return user
 
     def _by_api_key(self, presented: str) -> str:

@@ -26,6 +26,7 @@ class IdentityProvider:
         self._published: list[str] = []
         self._lock = threading.Lock()
         self.fetches = 0
+        self.broken = False  # answer 500, as a provider in an outage would
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -73,7 +74,7 @@ class IdentityProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 body = provider._jwks()
-                self.send_response(200)
+                self.send_response(500 if provider.broken else 200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()

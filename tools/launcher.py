@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+from dotenv import dotenv_values
 
 logger = logging.getLogger("threadgate.launcher")
 
@@ -168,14 +169,17 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 
 def local_env() -> dict[str, str]:
-    """Settings `make up` fills in when the person running it has not.
+    """Settings for both processes: `.env` in the checkout (the environment wins), plus
+    what `make up` fills in when the person running it has not.
 
     The service key only has to be shared by the two processes started here, so a
     fresh random one is made per start. With no API keys or JWT configured, the gateway
     runs with authentication explicitly off, and says so in its log.
     """
-    env: dict[str, str] = {}
-    if not os.environ.get("THREADGATE_SERVICE_KEY"):
+    from_file = {k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None}
+    env: dict[str, str] = {k: v for k, v in from_file.items() if k not in os.environ}
+    given = {**env, **os.environ}
+    if not given.get("THREADGATE_SERVICE_KEY"):
         env["THREADGATE_SERVICE_KEY"] = secrets.token_urlsafe(32)
     auth_vars = (
         "THREADGATE_API_KEYS",
@@ -184,7 +188,7 @@ def local_env() -> dict[str, str]:
         "THREADGATE_JWT_JWKS_URL",
         "THREADGATE_AUTH_DISABLED",
     )
-    if not any(os.environ.get(v) for v in auth_vars):
+    if not any(given.get(v) for v in auth_vars):
         env["THREADGATE_AUTH_DISABLED"] = "true"
     return env
 

@@ -50,7 +50,8 @@ async def first_message(websocket: WebSocket, settings: Settings) -> Any:
         raise FrameRefused(413, "payload_too_large", "message exceeds max_body_bytes")
     try:
         return json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+    # ValueError covers bad JSON and integers too long to convert (over 4,300 digits).
+    except (ValueError, RecursionError):
         raise FrameRefused(422, "validation_error", "the message is not valid JSON") from None
 
 

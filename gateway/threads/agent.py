@@ -52,6 +52,6 @@ def connect(
 
 
 async def _names_a_user(request: httpx.Request) -> None:
-    if request.url.path != "/ok" and not request.headers.get(USER_HEADER):
+    if not request.url.path.endswith("/ok") and not request.headers.get(USER_HEADER):
         # The liveness probe acts for nobody; everything else must say who it is for.
         raise RuntimeError(f"refusing to call the Agent Server for nobody: {request.url.path}")

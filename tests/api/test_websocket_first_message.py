@@ -6,6 +6,7 @@ Each refused first message gets one `error` frame and the policy-violation close
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -82,7 +83,7 @@ def test_a_binary_first_frame_is_refused(
     assert agent.requests == []
 
 
-@pytest.mark.parametrize("text", ["{oops", "[" * 9_000 + "]" * 9_000, '"\\ud800'])
+@pytest.mark.parametrize("text", ["{oops", "[" * 9_000 + "]" * 9_000, '"\\ud800', "9" * 5_000])
 @pytest.mark.parametrize("app", ["anonymous", "alice"])
 def test_an_unparsable_first_frame_is_refused(
     app: str, text: str, request: pytest.FixtureRequest, agent: FakeAgent
@@ -116,4 +117,19 @@ def test_auth_by_first_message_then_the_workflow_within_its_own_deadline(
         ws.send_json({"type": "auth", "api_key": ALICE_KEY})
         frame = refused(ws)  # authenticated, then silent: the workflow message times out
     assert frame["error"] == "timeout"
+    assert agent.requests == []
+
+
+@pytest.mark.parametrize(
+    "credential",
+    ["\ud800", "caf\u00e9-key-0123456789", "x" * 5000, "a.b.c", "\x00key"],
+)
+def test_an_odd_credential_in_the_auth_message_is_a_clean_refusal(
+    anonymous: TestClient, credential: str, agent: FakeAgent
+) -> None:
+    for field in ("api_key", "token"):
+        with anonymous.websocket_connect(EXECUTE) as ws:
+            ws.send_text(json.dumps({"type": "auth", field: credential}))
+            frame = refused(ws)
+        assert frame["error"] == "unauthorized", frame
     assert agent.requests == []

@@ -158,7 +158,7 @@ def test_one_stack_the_platform_and_the_gateway(stack):
     builds = [name for name, s in services.items() if "langgraph-api" in json.dumps(s.get("build"))]
     assert builds == ["langgraph-api"]
     assert set(OURS["services"]) == {"langgraph-api", "gateway"}
-    assert set(OURS["services"]["langgraph-api"]) == {"environment"}
+    assert set(OURS["services"]["langgraph-api"]) == {"environment", "healthcheck"}
 
 
 def test_the_gateway_reaches_the_agent_server_with_the_same_keys(stack):
@@ -244,3 +244,18 @@ def test_the_gateway_image_installs_the_gateway_only():
     copies = re.findall(r"^COPY (.+) \S+$", dockerfile, re.MULTILINE)
     assert copies == ["pyproject.toml README.md", "agents", "gateway"]
     assert "pip install --no-cache-dir . " in dockerfile  # no extras: no agent stack
+
+
+def test_the_agent_server_is_health_checked_on_any_docker_version():
+    """The CLI adds its healthcheck only on Docker 25+; the gateway's start waits on one."""
+    assert OURS["services"]["langgraph-api"]["healthcheck"]["test"]
+
+
+def test_every_gateway_setting_can_reach_the_gateway():
+    from gateway.settings import Settings
+
+    passed = set(OURS["services"]["gateway"]["environment"])
+    wanted = {f"THREADGATE_{name.upper()}" for name in Settings.model_fields}
+    # Development-only, or a file the container would need mounted.
+    wanted -= {"THREADGATE_AUTH_DISABLED", "THREADGATE_JWT_PUBLIC_KEY_FILE"}
+    assert wanted <= passed, sorted(wanted - passed)
