@@ -73,7 +73,10 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
     if isinstance(exc, WorkflowValidationError):
         return 422, ErrorBody(error="invalid_workflow", message=exc.message, details=exc.details())
     if isinstance(exc, RequestValidationError | ValidationError):
-        return 422, _validation_body(exc.errors())
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return 400, ErrorBody(error="bad_request", message="the body is not valid JSON")
+        return 422, _validation_body(errors)
     if isinstance(exc, HTTPException):
         return exc.status_code, ErrorBody(error=_http_code(exc.status_code), message=exc.detail)
     if isinstance(exc, APIStatusError):

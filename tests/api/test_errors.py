@@ -116,11 +116,13 @@ def test_malformed_requests_are_422(client: TestClient, agent: FakeAgent, payloa
     assert agent.requests == []
 
 
-def test_body_that_is_not_json_is_422(client: TestClient):
-    response = client.post(
-        "/api/workflow/execute", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    assert_error(response, 422, "validation_error")
+def test_body_that_is_not_json_is_400(client: TestClient, agent: FakeAgent):
+    for body in (b"{not json", b"\xff\xfe", b"[" * 15_000):
+        response = client.post(
+            "/api/workflow/execute", content=body, headers={"content-type": "application/json"}
+        )
+        assert_error(response, 400, "bad_request")
+    assert agent.requests == []
 
 
 def test_oversized_body_is_413(client: TestClient, agent: FakeAgent):
@@ -146,6 +148,10 @@ def test_oversized_chunked_body_is_413(client: TestClient, agent: FakeAgent):
 
 def test_ids_in_paths_are_validated_before_forwarding(client: TestClient, agent: FakeAgent):
     assert_error(client.get("/api/threads/not-a-uuid"), 422, "validation_error")
+    # Well-formed, never issued: nobody's thread.
+    nil = "00000000-0000-0000-0000-000000000000"
+    assert_error(client.get(f"/api/threads/{nil}"), 404, "not_found")
+    assert_error(client.post(f"/api/threads/{nil}/pause"), 404, "not_found")
     assert_error(client.get("/api/workflow/execution/nope"), 404, "not_found")
     assert agent.requests == []
 

@@ -12,8 +12,9 @@ from gateway.api.deps import require_user
 from gateway.api.errors import ErrorBody
 from gateway.api.models import ExecuteRequest
 from gateway.settings import Settings
+from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution, plan_for, start_execution
-from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
 
 AUTHENTICATED = [Depends(require_user)]
 
@@ -21,7 +22,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422, 502, 503, 504)
 }
 
-ThreadIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A thread id (UUID).")]
+
+def _thread_id(
+    thread_id: Annotated[str, Path(pattern=ANY_UUID_PATTERN, description="A thread id (UUID).")],
+) -> str:
+    # Well-formed but never issued (the nil UUID, say): nobody's thread, so 404, and not
+    # forwarded (runtime-inmem answers 500 to the nil UUID).
+    if not issued_by_agent_server(thread_id):
+        raise NotFound("thread", thread_id)
+    return thread_id
+
+
+ThreadIdPath = Annotated[str, Depends(_thread_id)]
 
 
 async def execute(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket
@@ -19,7 +18,7 @@ from gateway.threads.agent import as_user
 from gateway.threads.control import active_runs
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution
-from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.ids import issued_by_agent_server
 from gateway.threads.progress import thread_progress
 from gateway.threads.reads import read_thread
 
@@ -50,7 +49,7 @@ async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentD
     """
 
     async def work(user: str, remember: Callable[[Execution], None]) -> None:
-        if re.match(UUID_PATTERN, thread_id) is None:
+        if not issued_by_agent_server(thread_id):
             raise NotFound("thread", thread_id)
         thread = await read_thread(agent, user, thread_id)
         runs = await active_runs(agent, user, thread_id)
