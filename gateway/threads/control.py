@@ -112,8 +112,9 @@ async def resume_thread(
     if status == WorkflowStatus.FAILED:
         # No input: the run continues from the last checkpoint, re-running only the failed step.
         return await create_run(agent, user, assistant_id, thread_id)
-    if progress.completed_steps < progress.total_steps:
-        # Paused or cancelled between steps: the graph starts at its router, which picks
+    if status != WorkflowStatus.COMPLETED and progress.completed_steps < progress.total_steps:
+        # Paused or cancelled between steps (a "no" at an approval completes the workflow
+        # with steps left: it is finished, not paused): the graph starts at its router, which picks
         # the first step not yet completed.
         return await create_run(agent, user, assistant_id, thread_id, input={"phase": "running"})
     raise _conflict(

@@ -68,12 +68,17 @@ async def plan_for(
 
 
 def run_input(plan: WorkflowPlan) -> dict[str, Any]:
-    """The agent's input for a fresh run of `plan`; messages append to the thread's history."""
+    """The agent's input for a fresh run of `plan`; messages append to the thread's history.
+
+    A follow-up keeps the thread's results (earlier steps' outputs stay readable); a new
+    workflow on the thread starts them afresh.
+    """
+    fresh: dict[str, Any] = {} if plan.follow_up else {"results": {}}
     return {
         "messages": [{"role": "user", "content": workflow_brief(plan)}],
         "workflow": {"id": plan.workflow_id, "name": plan.name},
         "plan": plan.steps,
-        "results": {},
+        **fresh,
         "completed": [],
         "phase": "pending",
         "outcome": None,

@@ -49,6 +49,7 @@ class WorkflowPlan(BaseModel):
     workflow_id: str
     name: str
     steps: list[PlanStep]
+    follow_up: bool = False  # continues a thread: its earlier results are kept
 
 
 def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPlan:

@@ -16,4 +16,4 @@ def workflow_brief(plan: WorkflowPlan) -> str:
 def follow_up_plan(message: str, workflow_id: str, name: str) -> WorkflowPlan:
     """A one-step plan that answers a follow-up message with the thread's whole history."""
     step = PlanStep(id="follow-up", type="task", title="Follow-up", prompt=message.strip())
-    return WorkflowPlan(workflow_id=workflow_id, name=name, steps=[step])
+    return WorkflowPlan(workflow_id=workflow_id, name=name, steps=[step], follow_up=True)

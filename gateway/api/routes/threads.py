@@ -110,8 +110,11 @@ async def get_thread_history(
     ] = None,
 ) -> list[Checkpoint]:
     """Checkpoints of the thread, newest first: one per finished step."""
+    # The Agent Server's checkpointer takes `before` as a config, not a bare id (its
+    # request schema, typed as a Checkpoint by the SDK, lets the config through).
+    older_than: Any = {"configurable": {"checkpoint_id": before}} if before else None
     history = await agent.threads.get_history(
-        thread_id, limit=limit, before=before, headers=as_user(user.id)
+        thread_id, limit=limit, before=older_than, headers=as_user(user.id)
     )
     return [checkpoint_view(state) for state in history]
 

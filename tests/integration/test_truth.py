@@ -1,0 +1,67 @@
+"""Every answer says what happened: corners found by new users and adversaries (issue 12),
+each against the real Agent Server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.integration.helpers import marker, react_flow, start, wait_for_status
+
+
+def with_approval(tag: str, steps_after: int = 1) -> dict[str, Any]:
+    """step 1, an approval, then `steps_after` more steps."""
+    flow = react_flow(tag, steps=1 + steps_after)
+    flow["nodes"].append({"id": "ok", "type": "approval", "data": {"question": f"{tag} ship?"}})
+    flow["edges"] = [
+        {"source": "n1", "target": "ok"},
+        {"source": "ok", "target": "n2"},
+        *[{"source": f"n{i}", "target": f"n{i + 1}"} for i in range(2, 1 + steps_after)],
+    ]
+    return flow
+
+
+async def test_a_rejected_workflow_is_finished_and_resume_says_so(gateway: httpx.AsyncClient):
+    thread_id = await start(gateway, with_approval(marker(), steps_after=2))
+    await wait_for_status(gateway, thread_id, {"waiting"})
+    no = await gateway.post(f"/api/threads/{thread_id}/resume", json={"approved": False})
+    assert no.status_code == 202
+    done = await wait_for_status(gateway, thread_id, {"completed"})
+    assert done["progress"]["outcome"] == "rejected"
+    assert (done["progress"]["completed_steps"], done["progress"]["total_steps"]) == (2, 4)
+    for _ in range(2):
+        again = await gateway.post(f"/api/threads/{thread_id}/resume")
+        assert again.status_code == 409 and again.json()["error"] == "nothing_to_resume"
+    after = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    assert after["status"] == "completed" and after["progress"]["outcome"] == "rejected"
+    found = await gateway.get("/api/threads", params={"status": "completed", "limit": 100})
+    assert thread_id in [t["thread_id"] for t in found.json()["threads"]]
+
+
+async def test_history_pages_with_before(gateway: httpx.AsyncClient):
+    thread_id = await start(gateway, react_flow(marker(), steps=3))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    everything = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
+    first = (await gateway.get(f"/api/threads/{thread_id}/history", params={"limit": 2})).json()
+    rest = await gateway.get(
+        f"/api/threads/{thread_id}/history", params={"before": first[-1]["checkpoint_id"]}
+    )
+    assert rest.status_code == 200, rest.text
+    ids = [c["checkpoint_id"] for c in first + rest.json()]
+    assert ids == [c["checkpoint_id"] for c in everything] and len(set(ids)) == len(ids)
+
+
+async def test_a_follow_up_keeps_the_earlier_steps_results(gateway: httpx.AsyncClient):
+    thread_id = await start(gateway, react_flow(marker(), steps=2))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    before = (await gateway.get(f"/api/threads/{thread_id}")).json()["results"]
+    assert set(before) == {"n1", "n2"}
+    follow = await gateway.post(
+        "/api/workflow/execute", json={"thread_id": thread_id, "message": "sum it up"}
+    )
+    assert follow.status_code == 202
+    await wait_for_status(gateway, thread_id, {"completed"})
+    after = (await gateway.get(f"/api/threads/{thread_id}")).json()["results"]
+    assert set(after) == {"n1", "n2", "follow-up"}
+    assert {k: after[k] for k in before} == before
