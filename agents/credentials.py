@@ -70,14 +70,21 @@ class CredentialSettings(BaseSettings):
         sources = [self.jwt_hs256_secret, self.jwt_public_key_file, self.jwt_jwks_url]
         if sum(source is not None for source in sources) > 1:
             raise ValueError(
-                "set one of jwt_hs256_secret, jwt_public_key_file and jwt_jwks_url, not several"
+                "set one of THREADGATE_JWT_HS256_SECRET, THREADGATE_JWT_PUBLIC_KEY_FILE "
+                "and THREADGATE_JWT_JWKS_URL, not several"
             )
         if self.jwt_public_key_file is not None and not self.jwt_public_key_file.is_file():
-            raise ValueError(f"jwt_public_key_file {self.jwt_public_key_file} is not a file")
+            raise ValueError(
+                f"THREADGATE_JWT_PUBLIC_KEY_FILE {self.jwt_public_key_file} is not a file"
+            )
         if any(user.startswith(RESERVED_PREFIX) for user in self.api_keys):
-            raise ValueError(f"user ids starting with '{RESERVED_PREFIX}' are reserved")
+            raise ValueError(
+                f"THREADGATE_API_KEYS: user ids starting with '{RESERVED_PREFIX}' are reserved"
+            )
         if bad := [user for user in self.api_keys if not valid_user_id(user)]:
-            raise ValueError(f"user ids must be printable ASCII, 1-200 characters: {bad!r}")
+            raise ValueError(
+                f"THREADGATE_API_KEYS: user ids must be printable ASCII, 1-200 characters: {bad!r}"
+            )
         return self
 
     @property

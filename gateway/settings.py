@@ -72,7 +72,7 @@ class Settings(CredentialSettings):
                 "or THREADGATE_AUTH_DISABLED=true for development"
             )
         if len(self.service_key.get_secret_value()) < 16:
-            raise ValueError("service_key must be at least 16 characters")
+            raise ValueError("THREADGATE_SERVICE_KEY must be at least 16 characters")
         return self
 
     def workflow_limits(self) -> WorkflowLimits:
