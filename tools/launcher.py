@@ -7,6 +7,7 @@ when its port is busy, so ports are checked first and `/ok` is asked on the exac
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
@@ -193,6 +194,20 @@ def local_env() -> dict[str, str]:
     return env
 
 
+def hold_data_folder(folder: Path) -> IO[bytes]:
+    """An exclusive lock on the data folder for as long as this stack runs."""
+    lock = (folder / "threadgate-up.lock").open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise StackError(
+            f"{folder} is in use by another `make up`; stop it, or give this one its own "
+            "THREADGATE_DATA_DIR"
+        ) from None
+    return lock
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -209,6 +224,11 @@ def main() -> int:
     try:
         workdir = Path(os.environ.get("THREADGATE_DATA_DIR", ROOT)).resolve()
         (workdir / ".langgraph_api").mkdir(parents=True, exist_ok=True)
+        # Everything is checked before anything starts: a server started and then left
+        # behind by a failed start would write its data over a running stack's on exit.
+        require_free(host, agent_port, "agent server", "THREADGATE_AGENT_PORT")
+        require_free(host, gateway_port, "gateway", "THREADGATE_PORT")
+        logs.append(hold_data_folder(workdir / ".langgraph_api"))
         server_log = (workdir / ".langgraph_api" / "agent-server.log").open("ab")
         logs.append(server_log)
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)

@@ -80,3 +80,36 @@ def test_a_busy_port_is_a_clear_error_not_a_silent_move(tmp_path: Path, busy: st
     assert proc.returncode == 1
     assert f"127.0.0.1:{taken} is in use" in output
     assert "Threadgate is up" not in output
+
+
+def test_a_busy_gateway_port_starts_nothing(tmp_path: Path):
+    """Both ports are checked before the agent server starts (it would otherwise be left
+    to write its data over the folder's on exit)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        agent_port = free_port()
+        proc = launch(tmp_path, agent_port, holder.getsockname()[1])
+        output = proc.communicate(timeout=90)[0]
+    assert proc.returncode == 1, output
+    assert "starting the agent server" not in output
+    assert not (tmp_path / ".langgraph_api" / "agent-server.log").exists()
+
+
+def test_one_data_folder_one_stack(tmp_path: Path):
+    first = launch(tmp_path, free_port(), free_port())
+    try:
+        started = tmp_path / ".langgraph_api" / "agent-server.log"  # made once it holds the lock
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert first.poll() is None and time.monotonic() < deadline, "first never started"
+            time.sleep(0.2)
+        second = launch(tmp_path, free_port(), free_port())
+        output = second.communicate(timeout=60)[0]
+        assert second.returncode == 1, output
+        assert "in use by another `make up`" in output
+        assert "starting the agent server" not in output
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert first.returncode == 0
