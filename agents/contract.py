@@ -79,7 +79,9 @@ class WorkflowStatus(StrEnum):
 
 # The Agent Server's thread status and the agent's phase (None: any phase) that make
 # each workflow status. Both the status a thread shows and the search filter for a
-# status are read from this one table.
+# status are read from this one table. ("interrupted" means waiting only while an
+# approval asks its question; a run cancelled mid-step also leaves a thread
+# "interrupted", asking nothing: that thread is stopped, so it reads as paused.)
 STATUS_TABLE: dict[WorkflowStatus, tuple[str, Phase | None]] = {
     WorkflowStatus.RUNNING: ("busy", None),
     WorkflowStatus.WAITING: ("interrupted", None),
@@ -96,8 +98,11 @@ _IDLE_FALLBACK: dict[str | None, WorkflowStatus] = {
 }
 
 
-def workflow_status(thread_status: str, phase: str | None) -> WorkflowStatus:
-    """The workflow status of a thread with this Agent Server status and phase."""
+def workflow_status(thread_status: str, phase: str | None, asks: bool = True) -> WorkflowStatus:
+    """The workflow status of a thread with this Agent Server status and phase; `asks`:
+    whether an approval question is pending on it."""
+    if thread_status == "interrupted" and not asks:
+        return WorkflowStatus.PAUSED
     for status, (wanted_status, wanted_phase) in STATUS_TABLE.items():
         if thread_status == wanted_status and wanted_phase in (None, phase):
             return status

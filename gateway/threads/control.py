@@ -64,14 +64,24 @@ async def cancel_thread(agent: LangGraphClient, user: str, thread_id: str) -> Th
         raise _conflict(
             "not_running", f"thread is {status.value}; nothing to cancel", thread_id, status
         )
+    stopped = False
     for run in runs:
         # "interrupt" keeps every finished step; "rollback" would delete the run's checkpoints.
         await agent.runs.cancel(
             thread_id, run["run_id"], action="interrupt", wait=True, headers=as_user(user)
         )
-    # The cancelled run leaves its step pending (an "interrupted" thread). Recording
-    # `paused` as if from the last finished step makes the graph route to its end, so a
-    # cancelled thread reads exactly like a paused one: idle, phase paused, steps left.
+        ended = await agent.runs.get(thread_id, run["run_id"], headers=as_user(user))
+        stopped = stopped or ended["status"] == "interrupted"
+    if not stopped:
+        # Every run finished on its own before the cancel reached it: say so, write nothing.
+        status = thread_progress(await agent.threads.get(thread_id, headers=as_user(user))).status
+        raise _conflict(
+            "not_running", f"thread is {status.value}; it finished first", thread_id, status
+        )
+    # The cancelled run leaves its step pending (an "interrupted" thread, read as paused
+    # even if the write below fails). Recording `paused` as if from the last finished
+    # step makes the graph route to its end, so a cancelled thread reads exactly like a
+    # paused one in searches too: idle, phase paused, steps left.
     await agent.threads.update_state(
         thread_id, {"phase": "paused"}, as_node=TASK_NODE, headers=as_user(user)
     )

@@ -194,3 +194,38 @@ def test_openapi_publishes_the_workflow_formats(client: TestClient):
     assert {"WorkflowDocument", "ReactFlowWorkflow", "PlainWorkflow", "FlowNode"} <= set(components)
     execute = components["ExecuteRequest"]["properties"]["workflow_json"]
     assert "#/components/schemas/WorkflowDocument" in json.dumps(execute)
+
+
+def test_cancel_of_a_run_that_finished_first_is_409_and_writes_nothing(
+    client: TestClient, agent: FakeAgent
+):
+    """The run ends on its own between listing it and cancelling it: say so, change nothing."""
+    thread = {
+        "thread_id": THREAD,
+        "status": "busy",
+        "values": {"phase": "running", "plan": [{"id": "a", "title": "A"}], "completed": []},
+        "metadata": {},
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+    }
+    run = {"run_id": "01a204ae-a28e-7161-ba01-5eed3dcf4684", "status": "running"}
+    run |= {"created_at": "2026-01-01T00:00:00Z", "thread_id": THREAD}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/runs") and request.method == "GET":
+            return httpx.Response(200, json=[run])
+        if path.endswith("/cancel"):
+            return httpx.Response(204)
+        if "/runs/" in path:
+            return httpx.Response(200, json={**run, "status": "success"})
+        done = {**thread["values"], "phase": "done", "completed": ["a"]}  # type: ignore[dict-item]
+        if thread["status"] == "busy":
+            thread["status"] = "idle"  # the first read saw it busy; it has finished since
+            return httpx.Response(200, json={**thread, "status": "busy"})
+        return httpx.Response(200, json={**thread, "values": done})
+
+    agent.handler = handler
+    body = assert_error(client.post(f"/api/threads/{THREAD}/cancel"), 409, "not_running")
+    assert body["details"]["status"] == "completed" and "finished first" in body["message"]
+    assert not [r for r in agent.requests if r.url.path.endswith("/state")], "wrote paused"

@@ -3,6 +3,7 @@ each against the real Agent Server."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -65,3 +66,27 @@ async def test_a_follow_up_keeps_the_earlier_steps_results(gateway: httpx.AsyncC
     after = (await gateway.get(f"/api/threads/{thread_id}")).json()["results"]
     assert set(after) == {"n1", "n2", "follow-up"}
     assert {k: after[k] for k in before} == before
+
+
+async def test_a_half_done_cancel_reads_paused_and_resume_recovers(
+    gateway: httpx.AsyncClient, sdk: Any, stack: Any
+):
+    """A cancel whose second write never happened (the Agent Server failed in between)
+    leaves an interrupted thread asking nothing: it shows as paused, and resume runs the
+    abandoned step again and finishes."""
+    tag = marker()
+    thread_id = await start(gateway, react_flow(tag, steps=3, slow=1.5))
+    deadline = asyncio.get_running_loop().time() + 20
+    while stack.model.calls_mentioning(f"{tag} do part 2") == 0:
+        assert asyncio.get_running_loop().time() < deadline, "step 2 never started"
+        await asyncio.sleep(0.1)
+    (run,) = await sdk.runs.list(thread_id)
+    await sdk.runs.cancel(thread_id, run["run_id"], action="interrupt", wait=True)  # step 1 only
+    shown = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    assert (shown["status"], shown["question"]) == ("paused", None)
+    resumed = await gateway.post(f"/api/threads/{thread_id}/resume")
+    assert resumed.status_code == 202, resumed.text
+    done = await wait_for_status(gateway, thread_id, {"completed"})
+    assert done["progress"]["completed_steps"] == 3
+    calls = [stack.model.calls_mentioning(f"{tag} do part {i}") for i in (1, 2, 3)]
+    assert calls == [1, 2, 1], calls

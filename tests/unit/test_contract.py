@@ -30,8 +30,9 @@ def test_each_status_round_trips_through_the_search_filter(status: WorkflowStatu
     """A thread the search for `status` finds shows `status`, whatever else it holds."""
     thread_status, values = search_filter(status)
     phases = [values["phase"]] if values else PHASES  # no values filter: any phase
+    asks = status == WorkflowStatus.WAITING  # a waiting thread asks its approval question
     for phase in phases:
-        assert workflow_status(thread_status, phase) == status, (thread_status, phase)
+        assert workflow_status(thread_status, phase, asks) == status, (thread_status, phase)
 
 
 def test_every_status_has_exactly_one_row():
@@ -42,6 +43,11 @@ def test_every_status_has_exactly_one_row():
 @pytest.mark.parametrize(("phase", "shown"), [("running", "paused"), (None, "pending")])
 def test_idle_threads_no_row_names_have_a_documented_status(phase: str | None, shown: str):
     assert workflow_status("idle", phase) == shown
+
+
+def test_an_interrupted_thread_asking_nothing_was_stopped_not_waiting():
+    assert workflow_status("interrupted", "running", asks=False) == WorkflowStatus.PAUSED
+    assert workflow_status("interrupted", "running", asks=True) == WorkflowStatus.WAITING
 
 
 def test_the_parser_emits_the_agents_plan_steps():

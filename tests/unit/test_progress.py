@@ -15,7 +15,12 @@ from gateway.threads.progress import search_filter, thread_progress, waiting_que
 PLAN = [{"id": f"s{i}", "title": f"Step {i}", "type": "task", "prompt": "x"} for i in (1, 2, 3)]
 
 
+ASKING = {"task": [{"value": {"step_id": "ok", "question": "ship?"}, "id": "i"}]}
+
+
 def thread(status: str = "idle", interrupts: Any = None, **values: Any) -> Any:
+    if status == "interrupted" and interrupts is None:
+        interrupts = ASKING  # an approval waits with its question
     return {
         "thread_id": "t",
         "created_at": "2026-01-01T00:00:00+00:00",
@@ -43,6 +48,11 @@ def thread(status: str = "idle", interrupts: Any = None, **values: Any) -> Any:
 def test_status_mapping(agent_status: str, phase: str | None, expected: WorkflowStatus):
     progress = thread_progress(thread(agent_status, plan=PLAN, completed=["s1"], phase=phase))
     assert progress.status == expected
+
+
+def test_a_cancelled_run_leaves_a_paused_thread_not_a_waiting_one():
+    stopped = thread("interrupted", interrupts={}, plan=PLAN, completed=["s1"], phase="running")
+    assert thread_progress(stopped).status == WorkflowStatus.PAUSED
 
 
 @pytest.mark.parametrize("status", list(WorkflowStatus))
