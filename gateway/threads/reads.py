@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.schema import Thread, ThreadStatus
+from langgraph_sdk.schema import Run, Thread, ThreadStatus
 
 from gateway.threads.agent import as_user
 
@@ -29,6 +29,24 @@ async def with_live_values(agent: LangGraphClient, user: str, thread: Thread) ->
     state = await agent.threads.get_state(thread["thread_id"], headers=as_user(user))
     values = state["values"] if isinstance(state["values"], dict) else None
     return {**thread, "values": values}
+
+
+async def as_left_by(agent: LangGraphClient, user: str, thread: Thread, run: Run) -> Thread:
+    """The thread as `run` left it: its values at the run's last checkpoint, and, if
+    other runs have written since, the idle (or failed) status that run ended with."""
+    if run["status"] in ("pending", "running"):
+        return thread  # still its run: the live view is the run's view
+    own, latest = await asyncio.gather(
+        agent.threads.get_history(
+            thread["thread_id"], limit=1, metadata={"run_id": run["run_id"]}, headers=as_user(user)
+        ),
+        agent.threads.get_history(thread["thread_id"], limit=1, headers=as_user(user)),
+    )
+    if not own or (latest and latest[0]["checkpoint"] == own[0]["checkpoint"]):
+        return thread  # nothing written since this run: the thread is as it left it
+    values = own[0]["values"] if isinstance(own[0]["values"], dict) else {}
+    ended: ThreadStatus = "error" if run["status"] in ("error", "timeout") else "idle"
+    return {**thread, "values": values, "status": ended, "interrupts": {}}
 
 
 async def with_live_values_all(

@@ -98,6 +98,14 @@ def thread_details(thread: Thread, error_message: str | None = None) -> ThreadDe
     )
 
 
+def finished_steps(thread: Thread) -> dict[str, Any]:
+    """Outputs of the steps the thread's current plan finished (earlier plans' results,
+    kept for follow-ups, are not this run's)."""
+    values = _values(thread.get("values"))
+    results = values.get("results") or {}
+    return {step: results[step] for step in values.get("completed") or [] if step in results}
+
+
 def task_error(state: ThreadState) -> str | None:
     """The error of the step that failed, as the Agent Server recorded it."""
     errors = [t["error"] for t in state.get("tasks", []) if t.get("error")]

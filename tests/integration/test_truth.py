@@ -90,3 +90,30 @@ async def test_a_half_done_cancel_reads_paused_and_resume_recovers(
     assert done["progress"]["completed_steps"] == 3
     calls = [stack.model.calls_mentioning(f"{tag} do part {i}") for i in (1, 2, 3)]
     assert calls == [1, 2, 1], calls
+
+
+async def test_an_execution_describes_its_own_run(gateway: httpx.AsyncClient):
+    first_flow = react_flow(marker(), steps=2)
+    first = await gateway.post("/api/workflow/execute", json={"workflow_json": first_flow})
+    thread_id, first_id = first.json()["thread_id"], first.json()["execution_id"]
+    await wait_for_status(gateway, thread_id, {"completed"})
+    second_flow = react_flow(marker(), steps=3, slow=1)
+    second = await gateway.post(
+        "/api/workflow/execute", json={"workflow_json": second_flow, "thread_id": thread_id}
+    )
+    assert second.status_code == 202, second.text
+    await wait_for_status(gateway, thread_id, {"running"})
+    while_second_runs = (await gateway.get(f"/api/workflow/execution/{first_id}")).json()
+    assert while_second_runs["status"] == "completed"
+    assert while_second_runs["progress"]["total_steps"] == 2
+    await wait_for_status(gateway, thread_id, {"completed"})
+    old = (await gateway.get(f"/api/workflow/execution/{first_id}")).json()
+    new = (await gateway.get(f"/api/workflow/execution/{second.json()['execution_id']}")).json()
+    assert (old["status"], old["progress"]["completed_steps"], old["progress"]["total_steps"]) == (
+        "completed",
+        2,
+        2,
+    )
+    assert set(old["result"]) == {"n1", "n2"}
+    assert (new["progress"]["completed_steps"], new["progress"]["total_steps"]) == (3, 3)
+    assert set(new["result"]) == {"n1", "n2", "n3"} and new["result"] != old["result"]

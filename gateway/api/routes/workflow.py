@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, status
 from langgraph_sdk.errors import NotFoundError
 
@@ -13,8 +15,8 @@ from gateway.threads.agent import as_user
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import parse_execution_id
 from gateway.threads.progress import thread_progress
-from gateway.threads.reads import read_thread
-from gateway.threads.views import ExecutionPublic, execution_status, task_error
+from gateway.threads.reads import as_left_by, read_thread
+from gateway.threads.views import ExecutionPublic, execution_status, finished_steps, task_error
 
 router = APIRouter(
     prefix="/api/workflow", tags=["workflow"], dependencies=AUTHENTICATED, responses=ERRORS
@@ -43,25 +45,25 @@ async def execute_workflow(
 
 @router.get("/execution/{execution_id}", response_model=ExecutionPublic)
 async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -> ExecutionPublic:
-    """Status, progress and result or error of one execution."""
+    """Status, progress and result or error of one execution: that run, not the runs
+    that came after it on the same thread."""
     execution = parse_execution_id(execution_id)
     try:
-        run = await agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id))
-        thread = await read_thread(agent, user.id, execution.thread_id)
+        run, thread = await asyncio.gather(
+            agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id)),
+            read_thread(agent, user.id, execution.thread_id),
+        )
+        thread = await as_left_by(agent, user.id, thread, run)
     except NotFoundError:
         raise NotFound("execution", execution_id) from None
     progress = thread_progress(thread)
     outcome = execution_status(run, progress.status)
     error = None
     if outcome == WorkflowStatus.FAILED:
-        error = (
-            task_error(await agent.threads.get_state(execution.thread_id, headers=as_user(user.id)))
-            or "run failed"
-        )
+        state = await agent.threads.get_state(execution.thread_id, headers=as_user(user.id))
+        error = task_error(state) or "run failed"
         progress.error_message = error
     finished = outcome in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
-    values = thread.get("values")
-    results = values.get("results") if isinstance(values, dict) else None
     return ExecutionPublic(
         execution_id=execution_id,
         thread_id=execution.thread_id,
@@ -70,6 +72,6 @@ async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -
         created_at=run["created_at"],
         updated_at=run["updated_at"],
         progress=progress,
-        result=results if finished else None,
+        result=finished_steps(thread) if finished else None,
         error=error,
     )
