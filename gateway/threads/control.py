@@ -19,6 +19,8 @@ from gateway.threads.errors import AnswerRequired, Conflict, already_running
 from gateway.threads.executions import Execution, create_run
 from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
 from gateway.threads.reads import read_thread
+from gateway.workflows.edits import check_state_edit
+from gateway.workflows.parser import WorkflowLimits
 
 
 def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> Conflict:
@@ -139,11 +141,13 @@ async def fork_thread(
     thread_id: str,
     checkpoint_id: str,
     values: dict[str, Any] | None = None,
+    limits: WorkflowLimits | None = None,
 ) -> Execution:
     """Run again from an earlier checkpoint, optionally with edited values.
 
     The new run branches off that checkpoint on the same thread; the checkpoints of
-    the original path stay in the history and readable by id.
+    the original path stay in the history and readable by id. The edit is checked
+    first and travels as the run's own input, so a refused run writes nothing.
     """
     thread = await agent.threads.get(thread_id, headers=as_user(user))
     if thread["status"] == "busy":
@@ -152,16 +156,19 @@ async def fork_thread(
         thread_id, checkpoint_id=checkpoint_id, headers=as_user(user)
     )
     if values:
-        # Written as if the step node produced them, so the graph's router picks what runs next.
-        update = await agent.threads.update_state(
+        plan_now = state["values"].get("plan") if isinstance(state["values"], dict) else None
+        check_state_edit(values, plan_now or [], limits or WorkflowLimits())
+        # From the checkpoint, input starts the graph at its router, which picks the
+        # first step the (edited) plan has not completed.
+        return await create_run(
+            agent,
+            user,
+            assistant_id,
             thread_id,
-            values,
             checkpoint_id=checkpoint_id,
-            as_node=TASK_NODE,
-            headers=as_user(user),
+            input={**values, "phase": "running"},
         )
-        checkpoint_id = update["checkpoint"]["checkpoint_id"] or checkpoint_id
-    elif not state.get("next"):
+    if not state.get("next"):
         status = thread_progress(thread).status
         raise _conflict(
             "nothing_to_run", "the workflow had finished at this checkpoint", thread_id, status

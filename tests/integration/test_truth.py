@@ -117,3 +117,57 @@ async def test_an_execution_describes_its_own_run(gateway: httpx.AsyncClient):
     assert set(old["result"]) == {"n1", "n2"}
     assert (new["progress"]["completed_steps"], new["progress"]["total_steps"]) == (3, 3)
     assert set(new["result"]) == {"n1", "n2", "n3"} and new["result"] != old["result"]
+
+
+async def history_ids(gateway: httpx.AsyncClient, thread_id: str) -> list[str]:
+    history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
+    return [c["checkpoint_id"] for c in history]
+
+
+async def test_a_fork_with_values_that_break_the_plan_is_422_and_writes_nothing(
+    gateway: httpx.AsyncClient,
+):
+    thread_id = await start(gateway, react_flow(marker(), steps=2))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    before = await history_ids(gateway, thread_id)
+    plan = (await gateway.get(f"/api/threads/{thread_id}/state")).json()["values"]["plan"]
+    bad = [
+        ({"plan": [{"type": "teleport"}]}, "values.plan[0]"),
+        ({"plan": [{**plan[0], "type": "teleport"}]}, "values.plan[0].type"),
+        ({"plan": [plan[0], {**plan[1], "id": plan[0]["id"]}]}, "values.plan[1].id"),
+        ({"completed": ["nowhere"]}, "values.completed[0]"),
+        ({"results": {"n1": {"output": 5}}}, "values.results.n1"),
+        ({"messages": []}, "values.messages"),
+    ]
+    for values, field in bad:
+        forked = await gateway.post(
+            f"/api/threads/{thread_id}/fork", json={"checkpoint_id": before[-2], "values": values}
+        )
+        assert forked.status_code == 422, forked.text
+        assert forked.json()["details"]["field"] == field, forked.json()
+    assert await history_ids(gateway, thread_id) == before, "a refused fork wrote a checkpoint"
+    assert (await gateway.get(f"/api/threads/{thread_id}")).json()["status"] == "completed"
+
+
+async def test_a_fork_refused_because_the_thread_is_busy_writes_nothing(
+    gateway: httpx.AsyncClient,
+):
+    thread_id = await start(gateway, react_flow(marker(), steps=2))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    ids = await history_ids(gateway, thread_id)
+    plan = (await gateway.get(f"/api/threads/{thread_id}/state")).json()["values"]["plan"]
+    # Busy again: a follow-up that takes a while.
+    slow = await gateway.post(
+        "/api/workflow/execute",
+        json={"workflow_json": react_flow(marker(), steps=1, slow=2), "thread_id": thread_id},
+    )
+    assert slow.status_code == 202
+    await wait_for_status(gateway, thread_id, {"running"})
+    forked = await gateway.post(
+        f"/api/threads/{thread_id}/fork", json={"checkpoint_id": ids[-2], "values": {"plan": plan}}
+    )
+    assert forked.status_code == 409 and forked.json()["error"] == "already_running"
+    await wait_for_status(gateway, thread_id, {"completed"})
+    history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
+    children = [c["checkpoint_id"] for c in history if c["parent_checkpoint_id"] == ids[-2]]
+    assert children == [ids[-3]], "the refused fork left a branch behind"

@@ -76,6 +76,12 @@ async def fork(
 ) -> ExecutionAccepted:
     """Run again from an earlier checkpoint (optionally with edited values); history is kept."""
     execution = await fork_thread(
-        agent, user.id, settings.assistant_id, thread_id, request.checkpoint_id, request.values
+        agent,
+        user.id,
+        settings.assistant_id,
+        thread_id,
+        request.checkpoint_id,
+        request.values,
+        settings.workflow_limits(),
     )
     return _accepted(execution.execution_id, thread_id)

@@ -1,0 +1,90 @@
+"""What a fork may change in a thread's state, checked before anything is written. Pure.
+
+Only the plan and what the plan has done: `plan` (the same step rules and limits as a
+workflow the parser accepts), `completed` and `results` (naming steps of the plan).
+"""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from agents.contract import StepType
+from gateway.workflows.parser import WorkflowLimits, WorkflowValidationError
+
+EDITABLE = ("plan", "completed", "results")
+STEP_KEYS = {"id", "type", "title", "prompt"}
+
+
+def _refuse(message: str, field: str, node_id: str | None = None) -> WorkflowValidationError:
+    return WorkflowValidationError(message, field=field, node_id=node_id)
+
+
+def check_state_edit(
+    values: dict[str, Any], plan_now: list[dict[str, Any]], limits: WorkflowLimits
+) -> None:
+    """Raise `WorkflowValidationError` naming the field if `values` cannot be applied to
+    a thread whose plan (at the chosen checkpoint) is `plan_now`."""
+    for key in values:
+        if key not in EDITABLE:
+            raise _refuse(
+                f"'{key}' cannot be edited (allowed: {', '.join(EDITABLE)})", f"values.{key}"
+            )
+    plan = values.get("plan", plan_now)
+    if "plan" in values:
+        _check_plan(values["plan"], limits)
+    ids = {step["id"] for step in plan}
+    completed = values.get("completed", [])
+    if not isinstance(completed, list) or not all(isinstance(i, str) for i in completed):
+        raise _refuse("completed must be a list of step ids", "values.completed")
+    for i, step_id in enumerate(completed):
+        if step_id not in ids:
+            raise _refuse(
+                f"'{step_id}' is not a step of the plan", f"values.completed[{i}]", step_id
+            )
+    results = values.get("results", {})
+    if not isinstance(results, dict):
+        raise _refuse("results must be an object of step id to result", "values.results")
+    for step_id, result in results.items():
+        field = f"values.results.{step_id}"
+        if step_id not in ids:
+            raise _refuse(f"'{step_id}' is not a step of the plan", field, step_id)
+        ok = isinstance(result, dict) and isinstance(result.get("output"), str)
+        if (
+            not ok
+            or result.get("approved") not in (None, True, False)
+            or set(result)
+            - {
+                "output",
+                "approved",
+            }
+        ):
+            raise _refuse("a result is {output: string, approved?: boolean}", field, step_id)
+
+
+def _check_plan(plan: Any, limits: WorkflowLimits) -> None:
+    if not isinstance(plan, list) or not plan:
+        raise _refuse("plan must be a non-empty list of steps", "values.plan")
+    if len(plan) > limits.max_steps:
+        raise _refuse(f"plan has {len(plan)} steps; the limit is {limits.max_steps}", "values.plan")
+    seen: set[str] = set()
+    for i, step in enumerate(plan):
+        field = f"values.plan[{i}]"
+        if not isinstance(step, dict) or set(step) != STEP_KEYS:
+            raise _refuse(f"a step has exactly the keys {sorted(STEP_KEYS)}", field)
+        step_id = step["id"]
+        if not isinstance(step_id, str) or not step_id or step_id in seen:
+            raise _refuse("step ids are unique, non-empty strings", f"{field}.id")
+        seen.add(step_id)
+        if step["type"] not in get_args(StepType):
+            allowed = ", ".join(get_args(StepType))
+            raise _refuse(
+                f"unknown step type {step['type']!r} (allowed: {allowed})", f"{field}.type", step_id
+            )
+        for text in ("title", "prompt"):
+            value = step[text]
+            if not isinstance(value, str) or not value.strip():
+                raise _refuse(f"{text} must be a non-empty string", f"{field}.{text}", step_id)
+            if len(value) > limits.max_text_chars:
+                raise _refuse(
+                    f"{text} is over {limits.max_text_chars} characters", f"{field}.{text}", step_id
+                )
