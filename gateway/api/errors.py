@@ -17,7 +17,7 @@ from langgraph_sdk.errors import APIStatusError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from gateway.threads.errors import AnswerRequired, Conflict, NotFound, ThreadError
+from gateway.threads.errors import AnswerRequired, Conflict, NotFound, NotSupported, ThreadError
 from gateway.workflows.parser import WorkflowValidationError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ _THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (AnswerRequired, 422),
+    (NotSupported, 422),
     (ThreadError, 400),
 ]
 

@@ -32,6 +32,10 @@ class AnswerRequired(ThreadError):
     """The request lacks what the thread needs to go on (an approval's answer)."""
 
 
+class NotSupported(ThreadError):
+    """The Agent Server's runtime cannot do this."""
+
+
 def already_running(thread_id: str) -> Conflict:
     return Conflict(
         "already_running",

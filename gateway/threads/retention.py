@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.schema import PruneStrategy
+from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
+from langgraph_sdk.schema import PruneStrategy, Thread
 from pydantic import BaseModel, Field
 
 from agents.contract import SYSTEM_USER
 from gateway.settings import Settings
 from gateway.threads.agent import as_user
+from gateway.threads.errors import NotSupported
 from gateway.threads.reads import oldest_first
 
 logger = logging.getLogger(__name__)
@@ -41,27 +44,95 @@ class PruneResult(BaseModel):
     dry_run: bool
     strategy: str = Field(description="`delete` or `keep_latest`.")
     cutoff: datetime
-    thread_ids: list[str]
+    thread_ids: list[str] = Field(description="Pruned (or, in a dry run, to be pruned).")
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="Listed, but running or updated again by the time of pruning: kept.",
+    )
 
 
 async def prune_threads(
     agent: LangGraphClient, user: str, request: PruneRequest, now: datetime | None = None
 ) -> PruneResult:
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=request.older_than_minutes)
-    chosen: list[str] = []
-    metadata = {"workflow_id": request.workflow_id} if request.workflow_id else None
-    async for thread in oldest_first(agent, user, metadata=metadata, max_threads=request.limit * 2):
-        if datetime.fromisoformat(str(thread["updated_at"])) >= cutoff:
-            break  # oldest first: the rest are newer
-        if thread["status"] != "busy":
-            chosen.append(thread["thread_id"])
-        if len(chosen) >= request.limit:
-            break
     strategy: PruneStrategy = "keep_latest" if request.keep_latest_checkpoint else "delete"
-    if chosen and not request.dry_run:
-        await agent.threads.prune(chosen, strategy=strategy, headers=as_user(user))
-        logger.info("pruned %d threads (%s) not updated since %s", len(chosen), strategy, cutoff)
-    return PruneResult(dry_run=request.dry_run, strategy=strategy, cutoff=cutoff, thread_ids=chosen)
+    if strategy == "keep_latest" and not await keep_latest_supported(agent):
+        # Refused alike in a dry run, so a dry run predicts the real one.
+        raise NotSupported(
+            "not_supported",
+            "keep_latest_checkpoint needs a runtime that trims checkpoints "
+            "(the in-memory runtime of `make up` cannot; Postgres can)",
+        )
+    chosen = await _expired(agent, user, request, cutoff)
+    if request.dry_run:
+        return PruneResult(dry_run=True, strategy=strategy, cutoff=cutoff, thread_ids=chosen)
+    pruned, skipped = [], []
+    for thread_id in chosen:
+        # Checked again at the moment of pruning: a thread resumed since it was listed is
+        # kept. (The Agent Server has no conditional delete; this leaves milliseconds.)
+        try:
+            thread = await agent.threads.get(thread_id, headers=as_user(user))
+        except NotFoundError:
+            continue  # gone already: another replica's prune, or its owner
+        if thread["status"] == "busy" or _updated(thread) >= cutoff:
+            skipped.append(thread_id)
+            continue
+        await agent.threads.prune([thread_id], strategy=strategy, headers=as_user(user))
+        pruned.append(thread_id)
+    if pruned:
+        logger.info("pruned %d threads (%s) not updated since %s", len(pruned), strategy, cutoff)
+    return PruneResult(
+        dry_run=False, strategy=strategy, cutoff=cutoff, thread_ids=pruned, skipped=skipped
+    )
+
+
+def _updated(thread: Thread) -> datetime:
+    return datetime.fromisoformat(str(thread["updated_at"]))
+
+
+async def _expired(
+    agent: LangGraphClient, user: str, request: PruneRequest, cutoff: datetime
+) -> list[str]:
+    """Idle threads not updated since `cutoff`, oldest first, each once.
+
+    Pages go by offset, so a thread updated during the listing moves out from under
+    them and the next page starts one too late; another pass finds what that skipped.
+    """
+    metadata = {"workflow_id": request.workflow_id} if request.workflow_id else None
+    seen: set[str] = set()
+    chosen: list[str] = []
+    for _ in range(3):
+        found = 0
+        async for thread in oldest_first(
+            agent, user, metadata=metadata, max_threads=request.limit * 2
+        ):
+            if _updated(thread) >= cutoff:
+                break  # oldest first: the rest are newer
+            if thread["thread_id"] in seen:
+                continue
+            seen.add(thread["thread_id"])
+            found += 1
+            if thread["status"] != "busy":
+                chosen.append(thread["thread_id"])
+            if len(chosen) >= request.limit:
+                return chosen
+        if not found:
+            return chosen
+    return chosen
+
+
+async def keep_latest_supported(agent: LangGraphClient) -> bool:
+    """Whether the Agent Server's runtime trims checkpoints.
+
+    Asked by trimming a thread that does not exist, as the system identity (for which no
+    ownership check comes before the runtime's strategy check): it touches nothing.
+    """
+    nobody = str(uuid.uuid4())
+    try:
+        await agent.threads.prune([nobody], strategy="keep_latest", headers=as_user(SYSTEM_USER))
+    except UnprocessableEntityError:
+        return False
+    return True
 
 
 async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None:

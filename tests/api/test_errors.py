@@ -229,3 +229,52 @@ def test_cancel_of_a_run_that_finished_first_is_409_and_writes_nothing(
     body = assert_error(client.post(f"/api/threads/{THREAD}/cancel"), 409, "not_running")
     assert body["details"]["status"] == "completed" and "finished first" in body["message"]
     assert not [r for r in agent.requests if r.url.path.endswith("/state")], "wrote paused"
+
+
+def _thread(status: str, updated: str = "2026-01-01T00:00:00Z") -> dict[str, Any]:
+    return {
+        "thread_id": THREAD,
+        "status": status,
+        "values": {},
+        "metadata": {},
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": updated,
+    }
+
+
+def test_prune_keeps_a_thread_that_started_again_after_it_was_listed(
+    client: TestClient, agent: FakeAgent
+):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/threads/search":
+            return httpx.Response(200, json=[_thread("idle")])
+        if request.url.path == f"/threads/{THREAD}":
+            return httpx.Response(200, json=_thread("busy"))  # resumed meanwhile
+        return httpx.Response(200, json={"pruned_count": 1})
+
+    agent.handler = handler
+    response = client.post("/api/threads/prune", json={"older_than_minutes": 1, "dry_run": False})
+    assert response.status_code == 200, response.text
+    assert (response.json()["thread_ids"], response.json()["skipped"]) == ([], [THREAD])
+    assert not [r for r in agent.requests if r.url.path == "/threads/prune"]
+
+
+def test_a_sweep_finds_a_thread_a_shifted_page_skipped(client: TestClient, agent: FakeAgent):
+    """Offset pages shift when a thread is touched mid-sweep; the next pass finds it."""
+    ids = [f"01a204ae-a289-7477-8bfd-4c37e0645{i:03d}" for i in range(150)]
+    old = [{**_thread("idle"), "thread_id": i} for i in ids]
+    searches = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal searches
+        if request.url.path == "/threads/search":
+            offset = json.loads(request.content)["offset"]
+            searches += 1
+            # After the first page, thread 0 is updated: everything shifts down by one.
+            listing = old if searches == 1 else old[1:]
+            return httpx.Response(200, json=listing[offset : offset + 100])
+        return httpx.Response(200, json={})
+
+    agent.handler = handler
+    found = client.post("/api/threads/prune", json={"older_than_minutes": 1}).json()["thread_ids"]
+    assert sorted(found) == sorted(ids) and len(found) == len(set(found))

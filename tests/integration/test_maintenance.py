@@ -72,12 +72,15 @@ async def test_prune_dry_run_then_delete_or_keep_latest(gateway: httpx.AsyncClie
     assert fresh.json()["thread_ids"] == []
 
     # Trimming to the latest checkpoint is the Agent Server's own operation; the
-    # in-memory runtime refuses it, and the gateway passes that on, unchanged and clear.
-    trimmed = await gateway.post(
-        "/api/threads/prune", json={**scope, "dry_run": False, "keep_latest_checkpoint": True}
-    )
-    assert trimmed.status_code == 422, trimmed.text
-    assert "not supported in in-memory runtime" in trimmed.json()["message"]
+    # in-memory runtime cannot, and a dry run says so exactly as the real run does.
+    for dry_run in (True, False):
+        trimmed = await gateway.post(
+            "/api/threads/prune",
+            json={**scope, "dry_run": dry_run, "keep_latest_checkpoint": True},
+        )
+        assert trimmed.status_code == 422, trimmed.text
+        assert trimmed.json()["error"] == "not_supported"
+        assert "in-memory runtime" in trimmed.json()["message"]
     for thread_id in ids:
         assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 200
 
