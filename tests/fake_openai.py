@@ -3,7 +3,8 @@
 The Agent Server's model reaches it through `OPENAI_BASE_URL`, exactly as a real
 OpenAI-compatible endpoint would be configured. Step instructions steer it:
 `[slow N]` answers after N seconds, `[fail]` answers 400 (not retried by the client),
-`[fail once]` answers 400 the first time that exact request is seen and normally after.
+`[fail once]` answers 400 the first time that exact request is seen and normally after,
+`[drop]` closes the connection without an answer (a connection error).
 Every request is recorded, so tests can count how often a step really ran.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +76,11 @@ class FakeOpenAI:
                 must_fail = fake._record(last)
                 if (slow := SLOW.search(last)) is not None:
                     time.sleep(float(slow.group(1)))
+                if "[drop]" in last:
+                    # The endpoint vanishes mid-call: the client sees a connection error.
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if must_fail:
                     self._json(
                         400,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -15,7 +16,7 @@ from gateway.threads.errors import Conflict
 from gateway.threads.executions import create_run
 from gateway.threads.ids import ThreadId
 from gateway.threads.reads import oldest_first
-from gateway.threads.views import ThreadSummary, thread_summary
+from gateway.threads.views import ThreadSummary, task_error, thread_summary
 
 
 class FailedThreadsFilter(BaseModel):
@@ -64,6 +65,11 @@ async def find_failed(
         found.append(summary)
         if len(found) >= query.limit:
             break
+    states = await asyncio.gather(
+        *(agent.threads.get_state(t.thread_id, headers=as_user(user)) for t in found)
+    )
+    for summary, state in zip(found, states, strict=True):
+        summary.progress.error_message = task_error(state)
     return found
 
 

@@ -106,10 +106,17 @@ def finished_steps(thread: Thread) -> dict[str, Any]:
     return {step: results[step] for step in values.get("completed") or [] if step in results}
 
 
+REASON_CHARS = 500
+
+
 def task_error(state: ThreadState) -> str | None:
-    """The error of the step that failed, as the Agent Server recorded it."""
-    errors = [t["error"] for t in state.get("tasks", []) if t.get("error")]
-    return errors[0] if errors else None
+    """Why the failed step failed, as the Agent Server recorded it: the error's class and
+    message (its first line, bounded), never a traceback."""
+    errors = [str(t["error"]) for t in state.get("tasks", []) if t.get("error")]
+    if not errors:
+        return None
+    first = errors[0].strip().splitlines()[0] if errors[0].strip() else "step failed"
+    return first if len(first) <= REASON_CHARS else first[: REASON_CHARS - 1] + "\u2026"
 
 
 def checkpoint_view(state: ThreadState) -> Checkpoint:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.integration.helpers import marker, react_flow, start, wait_for_status
+from tests.integration.helpers import marker, react_flow, start, stream_frames, wait_for_status
 
 
 def with_approval(tag: str, steps_after: int = 1) -> dict[str, Any]:
@@ -171,3 +171,24 @@ async def test_a_fork_refused_because_the_thread_is_busy_writes_nothing(
     history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
     children = [c["checkpoint_id"] for c in history if c["parent_checkpoint_id"] == ids[-2]]
     assert children == [ids[-3]], "the refused fork left a branch behind"
+
+
+async def test_a_failed_model_call_gives_one_reason_everywhere(
+    stack: Any, gateway: httpx.AsyncClient
+):
+    flow = react_flow(marker(), steps=1)
+    flow["nodes"][0]["data"]["instructions"] += " [drop]"
+    frames = await stream_frames(stack.ws_url, {"workflow_json": flow})
+    assert frames[-1]["type"] == "error" and frames[-1]["error"] == "workflow_failed"
+    reason = frames[-1]["message"]
+    assert "Connection" in reason and "internal error" not in reason.lower(), reason
+    thread_id, execution_id = frames[0]["thread_id"], frames[0]["execution_id"]
+    details = await wait_for_status(gateway, thread_id, {"failed"})
+    execution = (await gateway.get(f"/api/workflow/execution/{execution_id}")).json()
+    failed = (await gateway.get("/api/threads/failed", params={"limit": 100})).json()
+    listed = next(t for t in failed if t["thread_id"] == thread_id)
+    assert details["progress"]["error_message"] == reason
+    assert execution["error"] == reason
+    assert listed["progress"]["error_message"] == reason
+    for text in (reason, str(details), str(execution)):
+        assert "Traceback" not in text and stack.model.base_url not in text

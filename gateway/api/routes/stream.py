@@ -21,6 +21,7 @@ from gateway.threads.executions import Execution
 from gateway.threads.ids import issued_by_agent_server
 from gateway.threads.progress import thread_progress
 from gateway.threads.reads import read_thread
+from gateway.threads.views import task_error
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["workflow"])
@@ -79,6 +80,11 @@ async def relay(
         if frame is not None:
             await websocket.send_json(frame)
     await agent.runs.join(execution.thread_id, execution.run_id, headers=as_user(user))
+    if failure is not None:
+        # The stream's own message can be a generic "internal error"; the step's recorded
+        # error is the reason the thread, the execution and the failed list all show.
+        state = await agent.threads.get_state(execution.thread_id, headers=as_user(user))
+        failure = task_error(state) or failure
     progress = thread_progress(
         await agent.threads.get(execution.thread_id, headers=as_user(user)), failure
     )
