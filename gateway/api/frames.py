@@ -27,25 +27,62 @@ def started_frame(execution: Execution) -> Frame:
     }
 
 
-def frame_for(part: StreamPart) -> Frame | None:
-    """The frame for one stream event, or None for events a client has no use for."""
-    event, data = part.event, part.data
-    if event == "custom" and isinstance(data, dict) and "step_id" in data:
+class StreamFrames:
+    """The frames of one run's events: the model's output once, no prompts, nothing of
+    the Agent Server's own metadata (it names its internal URL)."""
+
+    def __init__(self) -> None:
+        # A model that streams tokens sends its answer again whole once the step is done;
+        # one that does not stream sends it only whole.
+        self._tokens_in_step = False
+
+    def frame_for(self, part: StreamPart) -> Frame | None:
+        """The frame for one stream event, or None for events a client has no use for."""
+        event, data = part.event, part.data
+        if event == "custom" and isinstance(data, dict) and "step_id" in data:
+            if data.get("event") == "step_started":
+                self._tokens_in_step = False  # (the whole answer comes after step_finished)
+            return {
+                "type": "progress",
+                "event": data.get("event"),
+                "step_id": data["step_id"],
+                "current_step": data.get("title"),
+                "completed_steps": data.get("completed_steps"),
+                "total_steps": data.get("total_steps"),
+            }
+        if event == "updates" and isinstance(data, dict) and "__interrupt__" in data:
+            interrupts = data["__interrupt__"]
+            first = interrupts[0].get("value") if interrupts else None
+            return {"type": "interrupt", "question": first, "interrupts": interrupts}
+        if event == "updates" and isinstance(data, dict):
+            # The messages in node updates are the prompt and the answer already sent.
+            updates = {
+                node: {k: v for k, v in update.items() if k != "messages"}
+                if isinstance(update, dict)
+                else update
+                for node, update in data.items()
+            }
+            return {"type": "chunk", "mode": "updates", "data": updates}
+        if event.startswith("messages"):
+            return self._model_output(data)
+        return None
+
+    def _model_output(self, data: object) -> Frame | None:
+        message = data[0] if isinstance(data, list | tuple) and data else data
+        if not isinstance(message, dict):
+            return None
+        kind, content = message.get("type"), message.get("content")
+        if kind == "AIMessageChunk":
+            self._tokens_in_step = True
+        elif kind != "ai" or self._tokens_in_step:
+            return None  # a prompt, or an answer whose tokens were sent already
+        if not content:
+            return None
         return {
-            "type": "progress",
-            "event": data.get("event"),
-            "step_id": data["step_id"],
-            "current_step": data.get("title"),
-            "completed_steps": data.get("completed_steps"),
-            "total_steps": data.get("total_steps"),
+            "type": "chunk",
+            "mode": "messages",
+            "data": {"id": message.get("id"), "content": content},
         }
-    if event == "updates" and isinstance(data, dict) and "__interrupt__" in data:
-        interrupts = data["__interrupt__"]
-        first = interrupts[0].get("value") if interrupts else None
-        return {"type": "interrupt", "question": first, "interrupts": interrupts}
-    if event in ("updates", "custom") or event.startswith("messages"):
-        return {"type": "chunk", "mode": event, "data": data}
-    return None
 
 
 def run_error(part: StreamPart) -> str | None:

@@ -192,3 +192,18 @@ async def test_a_failed_model_call_gives_one_reason_everywhere(
     assert listed["progress"]["error_message"] == reason
     for text in (reason, str(details), str(execution)):
         assert "Traceback" not in text and stack.model.base_url not in text
+
+
+async def test_stream_chunks_are_the_models_output_once_and_nothing_internal(
+    stack: Any, gateway: httpx.AsyncClient
+):
+    tag = marker()
+    frames = await stream_frames(stack.ws_url, {"workflow_json": react_flow(tag, steps=2)})
+    chunks = [f for f in frames if f["type"] == "chunk" and f["mode"] == "messages"]
+    text = "".join(c["data"]["content"] for c in chunks)
+    details = (await gateway.get(f"/api/threads/{frames[0]['thread_id']}")).json()
+    answers = [details["results"][s]["output"] for s in ("n1", "n2")]
+    assert text == "".join(answers), "each answer once, nothing else"
+    assert f"{tag} do part 1" not in text.replace(answers[0], "").replace(answers[1], "")
+    raw = str(frames)
+    assert stack.agent_url not in raw and "langgraph_api_url" not in raw

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from langgraph_sdk.schema import StreamPart
 
 from agents.contract import WorkflowStatus
-from gateway.api.frames import frame_for, run_error
+from gateway.api.frames import StreamFrames, run_error
 from gateway.threads.executions import Execution
 from gateway.threads.progress import search_filter, thread_progress, waiting_question
 
@@ -94,7 +94,8 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
         "completed_steps": 0,
         "total_steps": 3,
     }
-    assert frame_for(StreamPart("custom", step)) == {
+    frames = StreamFrames()
+    assert frames.frame_for(StreamPart("custom", step)) == {
         "type": "progress",
         "event": "step_started",
         "step_id": "s1",
@@ -103,12 +104,30 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
         "total_steps": 3,
     }
     ask = {"__interrupt__": [{"value": {"question": "Ship it?"}, "id": "i"}]}
-    interrupt = frame_for(StreamPart("updates", ask))
+    interrupt = frames.frame_for(StreamPart("updates", ask))
     assert interrupt is not None and interrupt["type"] == "interrupt"
     assert interrupt["question"] == {"question": "Ship it?"}
-    chunk = frame_for(StreamPart("messages", {"content": "hi"}))
-    assert chunk is not None and chunk["type"] == "chunk"
-    assert frame_for(StreamPart("metadata", {"run_id": "r"})) is None
+    meta = {"langgraph_api_url": "http://internal:8000", "owner": "alice"}
+    token = {"type": "AIMessageChunk", "content": "hi", "id": "m1"}
+    chunk = frames.frame_for(StreamPart("messages", cast(Any, [token, meta])))
+    assert chunk == {"type": "chunk", "mode": "messages", "data": {"id": "m1", "content": "hi"}}
+    prompt = {"type": "human", "content": "do it", "id": "h1"}
+    whole = {"type": "ai", "content": "hi", "id": "m2"}
+    assert frames.frame_for(StreamPart("messages", cast(Any, [prompt, meta]))) is None
+    assert (
+        frames.frame_for(StreamPart("messages", cast(Any, [whole, meta]))) is None
+    )  # sent as tokens
+    # A model that does not stream: its whole answer is the chunk, once.
+    quiet = StreamFrames()
+    alone = quiet.frame_for(StreamPart("messages", cast(Any, [whole, meta])))
+    assert alone is not None and alone["data"]["content"] == "hi"
+    update = {"task": {"completed": ["s1"], "messages": [prompt, whole]}}
+    assert frames.frame_for(StreamPart("updates", update)) == {
+        "type": "chunk",
+        "mode": "updates",
+        "data": {"task": {"completed": ["s1"]}},
+    }
+    assert frames.frame_for(StreamPart("metadata", {"run_id": "r"})) is None
     assert run_error(StreamPart("error", {"error": "ValueError", "message": "boom"})) == "boom"
     assert run_error(StreamPart("updates", {})) is None
 

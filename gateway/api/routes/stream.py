@@ -10,7 +10,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from gateway.api.deps import AgentDep, SettingsDep
 from gateway.api.errors import ErrorBody
-from gateway.api.frames import end_frame, error_frame, frame_for, run_error, started_frame
+from gateway.api.frames import StreamFrames, end_frame, error_frame, run_error, started_frame
 from gateway.api.models import ExecuteRequest
 from gateway.api.routes.common import execute
 from gateway.api.sockets import first_message, serve
@@ -70,13 +70,14 @@ async def relay(
 ) -> None:
     """Forward the run's events as frames, then the final `end` or `error` frame."""
     failure = None
+    frames = StreamFrames()
     # last_event_id "-1" replays from the run's first event, so nothing emitted
     # between creating the run and joining it is missed.
     async for part in agent.runs.join_stream(
         execution.thread_id, execution.run_id, last_event_id="-1", headers=as_user(user)
     ):
         failure = failure or run_error(part)
-        frame = frame_for(part)
+        frame = frames.frame_for(part)
         if frame is not None:
             await websocket.send_json(frame)
     await agent.runs.join(execution.thread_id, execution.run_id, headers=as_user(user))
