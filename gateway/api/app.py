@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +48,9 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
         finally:
             if retention is not None:
                 retention.cancel()
+                # Awaited, so no prune is cut off mid-call by the client closing below.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             if owned:
                 await app.state.agent.aclose()
 

@@ -7,7 +7,6 @@ thread's values are read from its checkpoint, which is what makes live progress 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +14,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run, Thread, ThreadStatus
 
 from gateway.threads.agent import as_user
+from gateway.threads.together import together
 
 
 async def read_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thread:
@@ -36,7 +36,7 @@ async def as_left_by(agent: LangGraphClient, user: str, thread: Thread, run: Run
     other runs have written since, the idle (or failed) status that run ended with."""
     if run["status"] in ("pending", "running"):
         return thread  # still its run: the live view is the run's view
-    own, latest = await asyncio.gather(
+    own, latest = await together(
         agent.threads.get_history(
             thread["thread_id"], limit=1, metadata={"run_id": run["run_id"]}, headers=as_user(user)
         ),
@@ -52,7 +52,7 @@ async def as_left_by(agent: LangGraphClient, user: str, thread: Thread, run: Run
 async def with_live_values_all(
     agent: LangGraphClient, user: str, threads: list[Thread]
 ) -> list[Thread]:
-    return list(await asyncio.gather(*(with_live_values(agent, user, t) for t in threads)))
+    return list(await together(*(with_live_values(agent, user, t) for t in threads)))
 
 
 async def oldest_first(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -16,6 +15,7 @@ from gateway.threads.errors import Conflict
 from gateway.threads.executions import create_run
 from gateway.threads.ids import ThreadId
 from gateway.threads.reads import oldest_first
+from gateway.threads.together import together
 from gateway.threads.views import ThreadSummary, task_error, thread_summary
 
 
@@ -65,7 +65,7 @@ async def find_failed(
         found.append(summary)
         if len(found) >= query.limit:
             break
-    states = await asyncio.gather(
+    states = await together(
         *(agent.threads.get_state(t.thread_id, headers=as_user(user)) for t in found)
     )
     for summary, state in zip(found, states, strict=True):

@@ -64,13 +64,46 @@ def start_test_gateway(
     agent_url: str, logs: Path, name: str, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port(HOST)
-    log = (logs / f"{name}.log").open("wb")
-    try:
-        proc = start_gateway(
-            host=HOST, port=port, agent_url=agent_url, log=log, env={**STACK_ENV, **(env or {})}
-        )
-    except StackError as exc:
-        raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
+    # The child keeps its own copy of the log's descriptor; ours closes at once.
+    with (logs / f"{name}.log").open("ab") as log:
+        try:
+            proc = start_gateway(
+                host=HOST,
+                port=port,
+                agent_url=agent_url,
+                log=log,
+                env={**STACK_ENV, **(env or {})},
+            )
+        except StackError as exc:
+            raise RuntimeError(f"{exc}\n{_tail(logs / f'{name}.log')}") from exc
+    return proc, f"http://{HOST}:{port}"
+
+
+def agent_server_env(model: FakeOpenAI | None) -> dict[str, str]:
+    """The one place a test Agent Server's environment is built: the shared settings,
+    and the loopback fake model (or, with none, the offline model)."""
+    if model is None:
+        return {**STACK_ENV, "THREADGATE_MODEL": "offline"}
+    return {
+        **STACK_ENV,
+        "THREADGATE_MODEL": "openai:fake-model",
+        "OPENAI_BASE_URL": model.base_url,
+        "OPENAI_API_KEY": "not-a-real-key",
+    }
+
+
+def start_test_agent_server(
+    workdir: Path, model: FakeOpenAI | None, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`langgraph dev` on a free (or the given) port, its data and log in `workdir`."""
+    port = port or free_port(HOST)
+    with (workdir / "agent-server.log").open("ab") as log:
+        try:
+            proc = start_agent_server(
+                host=HOST, port=port, workdir=workdir, log=log, env=agent_server_env(model)
+            )
+        except StackError as exc:
+            raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc
     return proc, f"http://{HOST}:{port}"
 
 
@@ -79,19 +112,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One Agent Server whose model is a loopback fake OpenAI endpoint, and one gateway."""
     workdir = tmp_path_factory.mktemp("agent-server")
     model = FakeOpenAI().start()
-    port = free_port(HOST)
-    log = (workdir / "agent-server.log").open("wb")
-    env = {
-        **STACK_ENV,
-        "THREADGATE_MODEL": "openai:fake-model",
-        "OPENAI_BASE_URL": model.base_url,
-        "OPENAI_API_KEY": "not-a-real-key",
-    }
-    try:
-        agent = start_agent_server(host=HOST, port=port, workdir=workdir, log=log, env=env)
-    except StackError as exc:
-        raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc
-    agent_url = f"http://{HOST}:{port}"
+    agent, agent_url = start_test_agent_server(workdir, model)
     gateway, gateway_url = start_test_gateway(agent_url, workdir, "gateway")
     try:
         yield Stack(agent_url=agent_url, gateway_url=gateway_url, model=model, logs=workdir)

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.integration.conftest import HOST, STACK_ENV, start_test_gateway
+from tests.integration.conftest import start_test_agent_server, start_test_gateway
 from tests.integration.helpers import FUZZ
-from tools.launcher import free_port, start_agent_server, stop
+from tools.launcher import stop
 
 CHECKS = [
     not_a_server_error,
@@ -42,11 +42,8 @@ EXAMPLES_PER_OPERATION = 30
 def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A gateway and Agent Server (offline model) for the fuzzer alone."""
     data: Path = tmp_path_factory.mktemp("fuzz")
-    port = free_port(HOST)
-    log = (data / "agent-server.log").open("wb")
-    env = {**STACK_ENV, "THREADGATE_MODEL": "offline"}
-    agent = start_agent_server(host=HOST, port=port, workdir=data, log=log, env=env)
-    proc, url = start_test_gateway(f"http://{HOST}:{port}", data, "gateway-fuzz")
+    agent, agent_url = start_test_agent_server(data, model=None)
+    proc, url = start_test_gateway(agent_url, data, "gateway-fuzz")
     try:
         yield url
     finally:

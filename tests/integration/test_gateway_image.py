@@ -90,7 +90,7 @@ def test_the_images_command_serves_against_a_real_agent_server(image: Path, stac
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     proc = subprocess.Popen(
-        command, cwd=image / "app", env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, cwd=image / "app", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )
     url = f"http://{HOST}:{port}"
     try:

@@ -11,18 +11,9 @@ import httpx
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
-from tests.integration.conftest import HOST, STACK_ENV, Stack, start_test_gateway
+from tests.integration.conftest import HOST, Stack, start_test_agent_server, start_test_gateway
 from tests.integration.helpers import ALICE, marker, react_flow, wait_for_status, ws_connect
-from tools.launcher import free_port, start_agent_server, stop
-
-
-def model_env(stack: Stack) -> dict[str, str]:
-    return {
-        **STACK_ENV,
-        "THREADGATE_MODEL": "openai:fake-model",
-        "OPENAI_BASE_URL": stack.model.base_url,
-        "OPENAI_API_KEY": "not-a-real-key",
-    }
+from tools.launcher import free_port, stop
 
 
 @pytest.fixture
@@ -35,10 +26,8 @@ async def test_agent_server_restart_mid_workflow_redoes_no_finished_step(
     stack: Stack, own_agent_server: tuple[int, Path]
 ):
     port, data = own_agent_server
-    env = model_env(stack)
-    log = (data / "agent-server.log").open("ab")
-    agent = start_agent_server(host=HOST, port=port, workdir=data, log=log, env=env)
-    gateway_proc, gateway_url = start_test_gateway(f"http://{HOST}:{port}", data, "gateway")
+    agent, agent_url = start_test_agent_server(data, stack.model, port)
+    gateway_proc, gateway_url = start_test_gateway(agent_url, data, "gateway")
     tag = marker()
     try:
         async with httpx.AsyncClient(base_url=gateway_url, timeout=30, headers=ALICE) as gateway:
@@ -52,7 +41,7 @@ async def test_agent_server_restart_mid_workflow_redoes_no_finished_step(
                 await asyncio.sleep(0.1)
 
             stop(agent)  # Ctrl-C: the in-memory runtime writes its data out
-            agent = start_agent_server(host=HOST, port=port, workdir=data, log=log, env=env)
+            agent, _ = start_test_agent_server(data, stack.model, port)
 
             after = (await gateway.get(f"/api/threads/{thread_id}")).json()
             assert after["progress"]["completed_steps"] >= 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
@@ -15,6 +14,7 @@ from gateway.threads.agent import as_user
 from gateway.threads.ids import UUID_PATTERN
 from gateway.threads.progress import search_filter
 from gateway.threads.reads import read_thread, with_live_values_all
+from gateway.threads.together import together
 from gateway.threads.views import (
     Checkpoint,
     ThreadDetails,
@@ -55,7 +55,7 @@ async def list_threads(
     if status is not None:
         filters["status"], filters["values"] = search_filter(status)
     # The page and the count are independent: ask for both at once.
-    found, total = await asyncio.gather(
+    found, total = await together(
         agent.threads.search(
             **filters,
             limit=limit,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, status
 from langgraph_sdk.errors import NotFoundError
 
@@ -16,6 +14,7 @@ from gateway.threads.errors import NotFound
 from gateway.threads.executions import parse_execution_id
 from gateway.threads.progress import thread_progress
 from gateway.threads.reads import as_left_by, read_thread
+from gateway.threads.together import together
 from gateway.threads.views import ExecutionPublic, execution_status, finished_steps, task_error
 
 router = APIRouter(
@@ -49,7 +48,7 @@ async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -
     that came after it on the same thread."""
     execution = parse_execution_id(execution_id)
     try:
-        run, thread = await asyncio.gather(
+        run, thread = await together(
             agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id)),
             read_thread(agent, user.id, execution.thread_id),
         )
