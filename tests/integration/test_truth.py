@@ -207,3 +207,50 @@ async def test_stream_chunks_are_the_models_output_once_and_nothing_internal(
     assert f"{tag} do part 1" not in text.replace(answers[0], "").replace(answers[1], "")
     raw = str(frames)
     assert stack.agent_url not in raw and "langgraph_api_url" not in raw
+
+
+async def test_each_status_search_finds_exactly_the_threads_that_show_it(
+    gateway: httpx.AsyncClient,
+):
+    tag = marker()
+    workflow_id = f"wf-{tag}"
+
+    def flow(steps: int = 1, slow: float = 0, fail: bool = False) -> dict[str, Any]:
+        made = react_flow(tag, steps=steps, slow=slow)
+        if fail:
+            made["nodes"][0]["data"]["instructions"] += " [fail]"
+        return made
+
+    completed = await start(gateway, flow())
+    failed = await start(gateway, flow(fail=True))
+    waiting = await start(gateway, with_approval(tag))
+    paused = await start(gateway, flow(steps=3, slow=1))
+    await wait_for_status(gateway, paused, {"running"})
+    assert (await gateway.post(f"/api/threads/{paused}/pause")).status_code == 202
+    await wait_for_status(gateway, completed, {"completed"})
+    await wait_for_status(gateway, failed, {"failed"})
+    await wait_for_status(gateway, waiting, {"waiting"})
+    await wait_for_status(gateway, paused, {"paused"})
+    running = await start(gateway, flow(steps=3, slow=4))
+    await wait_for_status(gateway, running, {"running"})
+    expected = {
+        "completed": {completed},
+        "failed": {failed},
+        "waiting": {waiting},
+        "paused": {paused},
+        "running": {running},
+        "pending": set(),
+    }
+    for status, ids in expected.items():
+        page = (
+            await gateway.get("/api/threads", params={"workflow_id": workflow_id, "status": status})
+        ).json()
+        assert "threads" in page, (status, page)
+        found = {t["thread_id"] for t in page["threads"]}
+        assert found == ids, (status, found)
+        assert page["total"] == len(ids), (status, page["total"])
+        assert {t["status"] for t in page["threads"]} <= {status}
+        for thread_id in ids:  # and each shows that status on its own page too
+            assert (await gateway.get(f"/api/threads/{thread_id}")).json()["status"] == status
+    everything = await gateway.get("/api/threads", params={"workflow_id": workflow_id})
+    assert everything.json()["total"] == 5

@@ -12,9 +12,8 @@ from gateway.api.models import SortField, SortOrder, ThreadPage
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.threads.agent import as_user
 from gateway.threads.ids import UUID_PATTERN
-from gateway.threads.progress import search_filter
 from gateway.threads.reads import read_thread, with_live_values_all
-from gateway.threads.together import together
+from gateway.threads.search import search_threads
 from gateway.threads.views import (
     Checkpoint,
     ThreadDetails,
@@ -49,22 +48,15 @@ async def list_threads(
 ) -> ThreadPage:
     """Search workflow threads, newest first unless asked otherwise."""
     limit = min(limit, settings.max_page_size)
-    filters: dict[str, Any] = {}
-    if workflow_id is not None:
-        filters["metadata"] = {"workflow_id": workflow_id}
-    if status is not None:
-        filters["status"], filters["values"] = search_filter(status)
-    # The page and the count are independent: ask for both at once.
-    found, total = await together(
-        agent.threads.search(
-            **filters,
-            limit=limit,
-            offset=offset,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            headers=as_user(user.id),
-        ),
-        agent.threads.count(**filters, headers=as_user(user.id)),
+    found, total = await search_threads(
+        agent,
+        user.id,
+        workflow_id=workflow_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+        sort_by=sort_by,
+        sort_order=sort_order,
     )
     return ThreadPage(
         threads=[thread_summary(t) for t in await with_live_values_all(agent, user.id, found)],
