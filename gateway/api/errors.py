@@ -6,6 +6,7 @@ error frames both use it, so a failure reads the same on either transport.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -82,6 +83,13 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
         return exc.status_code, ErrorBody(error=_http_code(exc.status_code), message=exc.detail)
     if isinstance(exc, APIStatusError):
         return _agent_status(exc)
+    if isinstance(exc, json.JSONDecodeError):
+        # Client bodies are parsed elsewhere; this is the Agent Server (or a proxy before
+        # it) answering something that is not JSON.
+        logger.warning("agent server answered an unreadable body")
+        return 502, ErrorBody(
+            error="agent_error", message="The agent server's answer could not be read."
+        )
     if isinstance(exc, httpx.TimeoutException):
         logger.warning("agent server timed out: %s", type(exc).__name__)
         return 504, ErrorBody(

@@ -18,6 +18,8 @@ from gateway.threads.reads import oldest_first
 from gateway.threads.together import together
 from gateway.threads.views import ThreadSummary, task_error, thread_summary
 
+FAILED_SCAN = 1_000
+
 
 class FailedThreadsFilter(BaseModel):
     """Which failed threads: quiet for a while, recent enough, of one workflow."""
@@ -56,7 +58,10 @@ async def find_failed(
     born_after = now - timedelta(hours=query.created_within_hours or 0)
     metadata = {"workflow_id": query.workflow_id} if query.workflow_id else None
     found: list[ThreadSummary] = []
-    async for thread in oldest_first(agent, user, status="error", metadata=metadata):
+    # Oldest-touched first, so the listing stops at the first thread not quiet enough;
+    # at most FAILED_SCAN failed threads are read for one answer.
+    listing = oldest_first(agent, user, status="error", metadata=metadata, max_threads=FAILED_SCAN)
+    async for thread in listing:
         summary = thread_summary(thread)
         if summary.updated_at > quiet_since:
             break  # oldest first: every later thread was touched more recently

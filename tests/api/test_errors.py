@@ -278,3 +278,12 @@ def test_a_sweep_finds_a_thread_a_shifted_page_skipped(client: TestClient, agent
     agent.handler = handler
     found = client.post("/api/threads/prune", json={"older_than_minutes": 1}).json()["thread_ids"]
     assert sorted(found) == sorted(ids) and len(found) == len(set(found))
+
+
+def test_an_unreadable_agent_server_answer_is_502_not_a_crash(
+    client: TestClient, agent: FakeAgent, caplog: pytest.LogCaptureFixture
+):
+    agent.handler = lambda _request: httpx.Response(200, content=b"<html>proxy error</html>")
+    for path in (f"/api/threads/{THREAD}", "/api/threads"):
+        assert_error(client.get(path), 502, "agent_error")
+    assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"

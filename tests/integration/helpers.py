@@ -69,6 +69,28 @@ async def wait_for_status(
         await asyncio.sleep(0.2)
 
 
+async def wait_for_steps(
+    gateway: httpx.AsyncClient, thread_id: str, done: int, timeout: float = 60
+) -> dict[str, Any]:
+    """Until the thread has finished at least `done` steps; fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = (await gateway.get(f"/api/threads/{thread_id}")).json()
+        if body["progress"]["completed_steps"] >= done:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"thread {thread_id} finished fewer than {done} steps: {body}")
+        await asyncio.sleep(0.1)
+
+
+async def stays(check: Any, seconds: float = 1.0) -> None:
+    """Absence over time: `check()` holds at every look for `seconds`, not just once."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert await check()
+        await asyncio.sleep(0.1)
+
+
 async def stream_frames(
     ws_url: str, payload: dict[str, Any], user: dict[str, str] = ALICE
 ) -> list[dict[str, Any]]:

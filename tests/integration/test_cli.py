@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import ALICE_KEY, marker, react_flow
@@ -95,18 +96,20 @@ def test_pause_resume_recover_and_prune_from_the_terminal(stack: Stack, tmp_path
     workflow = tmp_path / "flow.json"
     workflow.write_text(json.dumps(flow))
     thread_id = json.loads(cli(stack, "--json", "run", str(workflow)).stdout)["thread_id"]
+
+    def reaches(wanted: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)
+            if shown["status"] == wanted:
+                return dict(shown)
+            assert time.monotonic() < deadline, f"still {shown['status']}, wanted {wanted}"
+            time.sleep(0.2)
+
     assert cli(stack, "pause", thread_id).returncode == 0
-    for _ in range(200):
-        status = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)["status"]
-        if status == "paused":
-            break
-    assert status == "paused"
+    reaches("paused")
     assert cli(stack, "resume", thread_id).returncode == 0
-    for _ in range(200):
-        status = json.loads(cli(stack, "--json", "threads", "show", thread_id).stdout)["status"]
-        if status == "failed":
-            break
-    assert status == "failed"
+    reaches("failed")
 
     listed = cli(stack, "recover", "--dry-run", "--workflow-id", f"wf-{tag}")
     assert thread_id in listed.stdout and listed.returncode == 0
@@ -119,6 +122,10 @@ def test_pause_resume_recover_and_prune_from_the_terminal(stack: Stack, tmp_path
             "message": None,
         }
     ]
+    # The recovered thread really finishes: the failed step ran again, once.
+    finished = reaches("completed")
+    assert finished["progress"]["completed_steps"] == 2
+    assert stack.model.calls_mentioning(f"{tag} do part 2") == 2
 
     dry = cli(stack, "prune", "--older-than", "0", "--workflow-id", f"wf-{tag}")
     assert dry.returncode == 0 and dry.stdout.startswith("would prune")

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from tests.integration.helpers import marker, react_flow, start, wait_for_status
+from tests.integration.helpers import marker, react_flow, start, wait_for_status, wait_for_steps
 
 
 async def paused_thread(gateway: httpx.AsyncClient, tag: str, steps: int = 3) -> str:
@@ -43,10 +43,7 @@ async def test_cancel_at_the_last_step_says_what_happened(
     gateway: httpx.AsyncClient, sdk: LangGraphClient
 ):
     thread_id = await start(gateway, react_flow(marker(), steps=2, slow=0.6))
-    while (await gateway.get(f"/api/threads/{thread_id}")).json()["progress"][
-        "completed_steps"
-    ] < 1:
-        await asyncio.sleep(0.05)
+    await wait_for_steps(gateway, thread_id, 1)
     await asyncio.sleep(0.5)  # the last step is about to finish
     cancelled = await gateway.post(f"/api/threads/{thread_id}/cancel")
     final = (await gateway.get(f"/api/threads/{thread_id}")).json()

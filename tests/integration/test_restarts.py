@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,14 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 
 from tests.integration.conftest import HOST, Stack, start_test_agent_server, start_test_gateway
-from tests.integration.helpers import ALICE, marker, react_flow, wait_for_status, ws_connect
+from tests.integration.helpers import (
+    ALICE,
+    marker,
+    react_flow,
+    wait_for_status,
+    wait_for_steps,
+    ws_connect,
+)
 from tools.launcher import free_port, stop
 
 
@@ -35,10 +41,7 @@ async def test_agent_server_restart_mid_workflow_redoes_no_finished_step(
                 "/api/workflow/execute", json={"workflow_json": react_flow(tag, steps=3, slow=1)}
             )
             thread_id = accepted.json()["thread_id"]
-            while (await gateway.get(f"/api/threads/{thread_id}")).json()["progress"][
-                "completed_steps"
-            ] < 1:
-                await asyncio.sleep(0.1)
+            await wait_for_steps(gateway, thread_id, 1)
 
             stop(agent)  # Ctrl-C: the in-memory runtime writes its data out
             agent, _ = start_test_agent_server(data, stack.model, port)

@@ -6,7 +6,6 @@ Everything goes through real gateway processes over HTTP and WebSocket to a real
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -17,6 +16,7 @@ from tests.integration.helpers import (
     ALICE,
     marker,
     react_flow,
+    stays,
     stream_frames,
     wait_for_status,
     ws_connect,
@@ -184,8 +184,11 @@ async def test_bad_workflow_is_422_naming_the_node_and_creates_no_thread(
             "details": {"field": "workflow_json.nodes[0].type", "node_id": "x"},
         }
     ]
-    await asyncio.sleep(0.2)
-    assert await sdk.threads.count() == before
+
+    async def nothing_written() -> bool:
+        return bool(await sdk.threads.count() == before)
+
+    await stays(nothing_written)
 
 
 async def test_failed_step_is_reported_with_its_error(stack: Stack, gateway: httpx.AsyncClient):

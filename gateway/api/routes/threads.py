@@ -96,12 +96,15 @@ async def get_thread_history(
     thread_id: ThreadIdPath,
     agent: AgentDep,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Capped at max_page_size.")] = 100,
     before: Annotated[
         str | None, Query(pattern=UUID_PATTERN, description="Only checkpoints older than this.")
     ] = None,
 ) -> list[Checkpoint]:
     """Checkpoints of the thread, newest first: one per finished step."""
+    # Each checkpoint carries the thread's whole state: the page size bounds the memory.
+    limit = min(limit, settings.max_page_size)
     # The Agent Server's checkpointer takes `before` as a config, not a bare id (its
     # request schema, typed as a Checkpoint by the SDK, lets the config through).
     older_than: Any = {"configurable": {"checkpoint_id": before}} if before else None
