@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-threadgate
 
-.PHONY: up test lint bench install clean
+.PHONY: up test lint bench soak install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Threadgate needs Python 3.11+; set PYTHON=python3.11 or newer")'
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.execute
 	$(BIN)/python -m bench.streams
+
+# Reliability (not a test): workflows through 100 Agent Server and 100 gateway restarts.
+soak: $(STAMP)
+	$(BIN)/python -m tools.soak
 
 clean:
 	rm -rf $(VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache

@@ -116,13 +116,17 @@ def test_malformed_requests_are_422(client: TestClient, agent: FakeAgent, payloa
     assert agent.requests == []
 
 
-def test_body_that_is_not_json_is_400(client: TestClient, agent: FakeAgent):
-    for body in (b"{not json", b"\xff\xfe", b"[" * 15_000):
+def test_body_that_is_not_json_is_400(
+    client: TestClient, agent: FakeAgent, caplog: pytest.LogCaptureFixture
+):
+    deep = b'{"workflow_json": ' + b"[" * 9_000 + b"]" * 9_000 + b"}"  # RecursionError inside
+    for body in (b"{not json", b"\xff\xfe", b"[" * 15_000, deep):
         response = client.post(
             "/api/workflow/execute", content=body, headers={"content-type": "application/json"}
         )
         assert_error(response, 400, "bad_request")
     assert agent.requests == []
+    assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"
 
 
 def test_oversized_body_is_413(client: TestClient, agent: FakeAgent):
