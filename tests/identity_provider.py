@@ -7,42 +7,31 @@ would a real provider's. `sign` issues RS256 tokens with a key by its `kid`.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from tests.loopback import LoopbackServer
+
 ISSUER = "https://idp.threadgate.test"
 AUDIENCE = "threadgate"
 
 
-class IdentityProvider:
+class IdentityProvider(LoopbackServer):
     def __init__(self) -> None:
         self._keys: dict[str, RSAPrivateKey] = {}
         self._published: list[str] = []
-        self._lock = threading.Lock()
         self.fetches = 0
         self.broken = False  # answer 500, as a provider in an outage would
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def jwks_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/.well-known/jwks.json"
-
-    def start(self) -> IdentityProvider:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"{self.origin}/.well-known/jwks.json"
 
     def publish(self, *kids: str) -> None:
         """Serve exactly these keys from now on (made on first use)."""
