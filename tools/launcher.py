@@ -108,7 +108,9 @@ def start_agent_server(
     )
     try:
         wait_until_ok(f"http://{host}:{port}/ok", proc, "agent server", timeout)
-    except StackError:
+    except BaseException:
+        # Not ours to leave behind: it runs in its own session, so a Ctrl-C during the
+        # wait (KeyboardInterrupt here) would not reach it.
         stop(proc)
         raise
     return proc
@@ -135,6 +137,10 @@ def start_gateway(
         host,
         "--port",
         str(port),
+        # Open streams would hold a stop until killed: close them after a few seconds
+        # (their clients rejoin the run on any gateway).
+        "--timeout-graceful-shutdown",
+        "3",
     ]
     proc = subprocess.Popen(
         command,
@@ -146,7 +152,9 @@ def start_gateway(
     )
     try:
         wait_until_ok(f"http://{host}:{port}/healthz", proc, "gateway", timeout)
-    except StackError:
+    except BaseException:
+        # Not ours to leave behind: it runs in its own session, so a Ctrl-C during the
+        # wait (KeyboardInterrupt here) would not reach it.
         stop(proc)
         raise
     return proc

@@ -35,6 +35,7 @@ logger = logging.getLogger("soak")
 HOST = "127.0.0.1"
 KEY = "soak-key-" + secrets.token_hex(8)
 STEP_SECONDS = 0.4
+MAX_STEPS = 200  # the gateway's default limit on a workflow
 
 
 @dataclass
@@ -91,6 +92,11 @@ class Stack:
                 stop(proc)
 
 
+def plan_for(restarts: int) -> int:
+    """Steps for a workflow meant to outlast the restarts (a new one starts if not)."""
+    return min(restarts + 10, MAX_STEPS)
+
+
 def long_workflow(tag: str, steps: int) -> dict[str, Any]:
     return {
         "id": f"soak-{tag}",
@@ -140,13 +146,16 @@ async def until_more_steps(gw: httpx.AsyncClient, thread_id: str, than: int) -> 
 
 async def agent_server_phase(stack: Stack, figures: Figures, restarts: int) -> None:
     async with httpx.AsyncClient(base_url=stack.url, headers={"X-API-Key": KEY}, timeout=30) as gw:
-        thread_id = await start_workflow(gw, figures, restarts + 10)
+        thread_id = await start_workflow(gw, figures, plan_for(restarts))
         done = 0
         while figures.agent_restarts < restarts:
             body = await until_more_steps(gw, thread_id, done)
             done = body["progress"]["completed_steps"]
             if body["status"] == "completed":
-                thread_id, done = await start_workflow(gw, figures, restarts + 10), 0
+                thread_id, done = (
+                    await start_workflow(gw, figures, plan_for(restarts)),
+                    0,
+                )
                 continue
             assert stack.agent is not None
             stop(stack.agent)  # SIGINT: the in-memory runtime writes its data out
@@ -162,7 +171,7 @@ async def agent_server_phase(stack: Stack, figures: Figures, restarts: int) -> N
 
 async def gateway_phase(stack: Stack, figures: Figures, restarts: int) -> None:
     async with httpx.AsyncClient(base_url=stack.url, headers={"X-API-Key": KEY}, timeout=30) as gw:
-        thread_id = await start_workflow(gw, figures, restarts + 10)
+        thread_id = await start_workflow(gw, figures, plan_for(restarts))
     seen, rejoining = 0, False
     while figures.gateway_restarts < restarts:
         ws_url = stack.url.replace("http://", "ws://") + f"/api/threads/{thread_id}/stream"
@@ -194,7 +203,7 @@ async def gateway_phase(stack: Stack, figures: Figures, restarts: int) -> None:
             async with httpx.AsyncClient(
                 base_url=stack.url, headers={"X-API-Key": KEY}, timeout=30
             ) as gw:
-                thread_id, seen = await start_workflow(gw, figures, restarts + 10), 0
+                thread_id, seen = await start_workflow(gw, figures, plan_for(restarts)), 0
     if rejoining:  # the last restart's client rejoins too, and reads the run to its end
         ws_url = stack.url.replace("http://", "ws://") + f"/api/threads/{thread_id}/stream"
         async with connect(ws_url, additional_headers={"X-API-Key": KEY}) as ws:
@@ -223,7 +232,7 @@ async def tally(stack: Stack, figures: Figures, model: FakeOpenAI) -> dict[str, 
         figures.steps_finished = sum(t["progress"]["completed_steps"] for t in page)
         lost = figures.steps_planned - figures.steps_finished
     for tag in figures.tags:
-        calls = [model.calls_mentioning(f"{tag} step {i} ") for i in range(1, 200)]
+        calls = [model.calls_mentioning(f"{tag} step {i} ") for i in range(1, MAX_STEPS + 1)]
         twice += sum(1 for c in calls if c > 1)
     return {
         "workflows": figures.workflows,

@@ -32,16 +32,17 @@ class StreamFrames:
     the Agent Server's own metadata (it names its internal URL)."""
 
     def __init__(self) -> None:
-        # A model that streams tokens sends its answer again whole once the step is done;
-        # one that does not stream sends it only whole.
-        self._tokens_in_step = False
+        # A model that streams tokens sends its answer again whole once the step is done,
+        # and the step's own record of it comes whole too: after the step's first answer
+        # (tokens, or one whole message) the whole copies are dropped.
+        self._answered_in_step = False
 
     def frame_for(self, part: StreamPart) -> Frame | None:
         """The frame for one stream event, or None for events a client has no use for."""
         event, data = part.event, part.data
         if event == "custom" and isinstance(data, dict) and "step_id" in data:
             if data.get("event") == "step_started":
-                self._tokens_in_step = False  # (the whole answer comes after step_finished)
+                self._answered_in_step = False  # (whole copies come after step_finished)
             return {
                 "type": "progress",
                 "event": data.get("event"),
@@ -72,12 +73,11 @@ class StreamFrames:
         if not isinstance(message, dict):
             return None
         kind, content = message.get("type"), message.get("content")
-        if kind == "AIMessageChunk":
-            self._tokens_in_step = True
-        elif kind != "ai" or self._tokens_in_step:
-            return None  # a prompt, or an answer whose tokens were sent already
+        if kind != "AIMessageChunk" and (kind != "ai" or self._answered_in_step):
+            return None  # a prompt, or a copy of an answer sent already
         if not content:
             return None
+        self._answered_in_step = True
         return {
             "type": "chunk",
             "mode": "messages",

@@ -156,17 +156,24 @@ async def fork_thread(
         thread_id, checkpoint_id=checkpoint_id, headers=as_user(user)
     )
     if values:
-        plan_now = state["values"].get("plan") if isinstance(state["values"], dict) else None
-        check_state_edit(values, plan_now or [], limits or WorkflowLimits())
+        before: dict[str, Any] = state["values"] if isinstance(state["values"], dict) else {}
+        check_state_edit(values, before.get("plan") or [], limits or WorkflowLimits())
+        edited = {**before, **values}
+        done = set(edited.get("completed") or [])
+        if all(step["id"] in done for step in edited.get("plan") or []):
+            status = thread_progress(thread).status
+            raise _conflict(
+                "nothing_to_run", "with these values no step is left to run", thread_id, status
+            )
         # From the checkpoint, input starts the graph at its router, which picks the
-        # first step the (edited) plan has not completed.
+        # first step the edited plan has not completed (an earlier "no" no longer holds).
         return await create_run(
             agent,
             user,
             assistant_id,
             thread_id,
             checkpoint_id=checkpoint_id,
-            input={**values, "phase": "running"},
+            input={**values, "phase": "running", "outcome": None},
         )
     if not state.get("next"):
         status = thread_progress(thread).status

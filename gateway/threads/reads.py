@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.schema import Run, Thread, ThreadStatus
+from langgraph_sdk.schema import Run, Thread, ThreadState, ThreadStatus
 
 from gateway.threads.agent import as_user
 from gateway.threads.together import together
@@ -31,22 +31,31 @@ async def with_live_values(agent: LangGraphClient, user: str, thread: Thread) ->
     return {**thread, "values": values}
 
 
-async def as_left_by(agent: LangGraphClient, user: str, thread: Thread, run: Run) -> Thread:
-    """The thread as `run` left it: its values at the run's last checkpoint, and, if
-    other runs have written since, the idle (or failed) status that run ended with."""
+async def as_left_by(
+    agent: LangGraphClient, user: str, thread: Thread, run: Run
+) -> tuple[Thread, ThreadState | None]:
+    """The thread as `run` left it, and the run's last checkpoint: its values there and,
+    if other runs have written since, the status that run ended with (failed, waiting
+    at an approval, or idle)."""
     if run["status"] in ("pending", "running"):
-        return thread  # still its run: the live view is the run's view
+        return thread, None  # still its run: the live view is the run's view
     own, latest = await together(
         agent.threads.get_history(
             thread["thread_id"], limit=1, metadata={"run_id": run["run_id"]}, headers=as_user(user)
         ),
         agent.threads.get_history(thread["thread_id"], limit=1, headers=as_user(user)),
     )
-    if not own or (latest and latest[0]["checkpoint"] == own[0]["checkpoint"]):
-        return thread  # nothing written since this run: the thread is as it left it
+    if not own:
+        return thread, None
+    if latest and latest[0]["checkpoint"] == own[0]["checkpoint"]:
+        return thread, own[0]  # nothing written since this run: the thread is as it left it
     values = own[0]["values"] if isinstance(own[0]["values"], dict) else {}
+    asked = {t["id"]: t["interrupts"] for t in own[0].get("tasks", []) if t.get("interrupts")}
     ended: ThreadStatus = "error" if run["status"] in ("error", "timeout") else "idle"
-    return {**thread, "values": values, "status": ended, "interrupts": {}}
+    if asked and ended == "idle":
+        ended = "interrupted"
+    left = {**thread, "values": values, "status": ended, "interrupts": asked}
+    return left, own[0]  # type: ignore[return-value]
 
 
 async def with_live_values_all(

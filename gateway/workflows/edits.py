@@ -48,16 +48,14 @@ def check_state_edit(
         field = f"values.results.{step_id}"
         if step_id not in ids:
             raise _refuse(f"'{step_id}' is not a step of the plan", field, step_id)
-        ok = isinstance(result, dict) and isinstance(result.get("output"), str)
-        if (
-            not ok
-            or result.get("approved") not in (None, True, False)
-            or set(result)
-            - {
-                "output",
-                "approved",
-            }
-        ):
+        ok = (
+            isinstance(result, dict)
+            and isinstance(result.get("output"), str)
+            and set(result) <= {"output", "approved"}
+            # `1 in (True, False)` holds in Python: ask for a real boolean.
+            and (result.get("approved") is None or isinstance(result.get("approved"), bool))
+        )
+        if not ok:
             raise _refuse("a result is {output: string, approved?: boolean}", field, step_id)
 
 

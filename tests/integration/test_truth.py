@@ -138,6 +138,7 @@ async def test_a_fork_with_values_that_break_the_plan_is_422_and_writes_nothing(
         ({"completed": ["nowhere"]}, "values.completed[0]"),
         ({"results": {"n1": {"output": 5}}}, "values.results.n1"),
         ({"messages": []}, "values.messages"),
+        ({"results": {"n1": {"output": "x", "approved": 1}}}, "values.results.n1"),
     ]
     for values, field in bad:
         forked = await gateway.post(
@@ -254,3 +255,52 @@ async def test_each_status_search_finds_exactly_the_threads_that_show_it(
             assert (await gateway.get(f"/api/threads/{thread_id}")).json()["status"] == status
     everything = await gateway.get("/api/threads", params={"workflow_id": workflow_id})
     assert everything.json()["total"] == 5
+
+
+async def test_a_fork_that_leaves_nothing_to_run_is_refused_and_writes_nothing(
+    gateway: httpx.AsyncClient,
+):
+    thread_id = await start(gateway, react_flow(marker(), steps=2))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    before = await history_ids(gateway, thread_id)
+    done = await gateway.post(
+        f"/api/threads/{thread_id}/fork",
+        json={"checkpoint_id": before[0], "values": {"results": {"n1": {"output": "edited"}}}},
+    )
+    assert done.status_code == 409 and done.json()["error"] == "nothing_to_run", done.text
+    assert await history_ids(gateway, thread_id) == before
+    assert (await gateway.get(f"/api/threads/{thread_id}")).json()["status"] == "completed"
+
+
+async def test_a_fork_after_a_no_runs_the_steps_left(gateway: httpx.AsyncClient):
+    thread_id = await start(gateway, with_approval(marker(), steps_after=1))
+    await wait_for_status(gateway, thread_id, {"waiting"})
+    await gateway.post(f"/api/threads/{thread_id}/resume", json={"approved": False})
+    rejected = await wait_for_status(gateway, thread_id, {"completed"})
+    assert rejected["progress"]["outcome"] == "rejected"
+    last = (await history_ids(gateway, thread_id))[0]
+    state = (await gateway.get(f"/api/threads/{thread_id}/state")).json()["values"]
+    results = {**state["results"], "ok": {"output": "yes after all", "approved": True}}
+    forked = await gateway.post(
+        f"/api/threads/{thread_id}/fork",
+        json={"checkpoint_id": last, "values": {"results": results}},
+    )
+    assert forked.status_code == 202, forked.text
+    done = await wait_for_status(gateway, thread_id, {"completed"})
+    assert done["progress"]["outcome"] == "completed" and "n2" in done["results"]
+
+
+async def test_an_execution_that_failed_keeps_its_own_reason_after_a_resume(
+    gateway: httpx.AsyncClient,
+):
+    flow = react_flow(marker(), steps=2)
+    flow["nodes"][0]["data"]["instructions"] += " [fail once]"  # the last step, first time
+    first = await gateway.post("/api/workflow/execute", json={"workflow_json": flow})
+    thread_id, first_id = first.json()["thread_id"], first.json()["execution_id"]
+    await wait_for_status(gateway, thread_id, {"failed"})
+    assert (await gateway.post(f"/api/threads/{thread_id}/resume")).status_code == 202
+    await wait_for_status(gateway, thread_id, {"completed"})
+    view = (await gateway.get(f"/api/workflow/execution/{first_id}")).json()
+    assert view["status"] == "failed", view
+    assert "step failed on purpose" in (view["error"] or ""), view
+    assert view["progress"]["completed_steps"] == 1

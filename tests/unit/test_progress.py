@@ -121,6 +121,9 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
     quiet = StreamFrames()
     alone = quiet.frame_for(StreamPart("messages", cast(Any, [whole, meta])))
     assert alone is not None and alone["data"]["content"] == "hi"
+    # ...and the step's own copy of it (another id) is not sent again.
+    recorded = {"type": "ai", "content": "hi", "id": "m3"}
+    assert quiet.frame_for(StreamPart("messages", cast(Any, [recorded, meta]))) is None
     update = {"task": {"completed": ["s1"], "messages": [prompt, whole]}}
     assert frames.frame_for(StreamPart("updates", update)) == {
         "type": "chunk",

@@ -52,14 +52,15 @@ async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -
             agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id)),
             read_thread(agent, user.id, execution.thread_id),
         )
-        thread = await as_left_by(agent, user.id, thread, run)
+        thread, own = await as_left_by(agent, user.id, thread, run)
     except NotFoundError:
         raise NotFound("execution", execution_id) from None
     progress = thread_progress(thread)
     outcome = execution_status(run, progress.status)
     error = None
     if outcome == WorkflowStatus.FAILED:
-        state = await agent.threads.get_state(execution.thread_id, headers=as_user(user.id))
+        # The run's own last checkpoint holds its error; a later run may have failed too.
+        state = own or await agent.threads.get_state(execution.thread_id, headers=as_user(user.id))
         error = task_error(state) or "run failed"
         progress.error_message = error
     finished = outcome in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)

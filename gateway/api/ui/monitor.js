@@ -8,7 +8,8 @@ const PAGE_SIZE = 20;
 const LIST_REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
-const state = { offset: 0, threadId: null, sockets: new Map(), timer: null };
+const state = { offset: 0, threadId: null, sockets: new Map(), ended: new Map(), timer: null };
+const REWATCH_AFTER_MS = 2000; // a thread may read "running" a moment after its run ended
 
 // --- the API -----------------------------------------------------------------------
 
@@ -40,6 +41,8 @@ async function api(path, { method = "GET", body } = {}) {
 
 function askForCredential(why) {
   sessionStorage.removeItem(KEY);
+  unwatchAllBut(new Set());
+  $("threads").replaceChildren();
   $("login").hidden = false;
   $("forget").hidden = true;
   say(why ? `Sign in: ${why}` : "Sign in with your API key or token.", true);
@@ -52,16 +55,24 @@ function say(message, isError = false) {
 }
 
 // --- live progress: one rejoin socket per running thread on screen -----------------
+// Each socket hands its frames to whichever view shows the thread now. Only running
+// threads are watched, and a thread whose socket ended is not watched again until a
+// listing shows it running anew (so a run that is already over cannot loop).
 
-function watch(threadId, onFrame) {
+function watch(threadId) {
   if (state.sockets.has(threadId)) return;
+  if (Date.now() - (state.ended.get(threadId) ?? 0) < REWATCH_AFTER_MS) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/threads/${threadId}/stream`);
   state.sockets.set(threadId, socket);
   socket.onopen = () => {
     if (credential()) socket.send(JSON.stringify({ type: "auth", token: credential() }));
   };
-  socket.onmessage = (event) => onFrame(JSON.parse(event.data));
+  socket.onmessage = (event) => {
+    const frame = JSON.parse(event.data);
+    if (state.threadId === threadId) onThreadFrame(threadId, frame);
+    else if (!state.threadId) onListFrame(threadId, frame);
+  };
   socket.onclose = () => state.sockets.delete(threadId);
 }
 
@@ -104,13 +115,9 @@ async function showList() {
     ? `${page.offset + 1}-${page.offset + page.threads.length} of ${page.total}` : "no threads";
   $("newer").disabled = page.offset === 0;
   $("older").disabled = page.next_offset === null;
-  const live = new Set(page.threads.filter((t) => isLive(t.status)).map((t) => t.thread_id));
+  const live = new Set(page.threads.filter((t) => t.status === "running").map((t) => t.thread_id));
   unwatchAllBut(live);
-  for (const threadId of live) watch(threadId, (frame) => onListFrame(threadId, frame));
-}
-
-function isLive(status) {
-  return status === "running" || status === "pending";
+  for (const threadId of live) watch(threadId);
 }
 
 function threadRow(thread) {
@@ -141,7 +148,15 @@ function onListFrame(threadId, frame) {
       frame.completed_steps ?? 0, total);
     row.querySelector(".current").textContent = frame.current_step ? `at: ${frame.current_step}` : "";
   }
-  if (frame.type === "end" || frame.type === "error") refresh();
+  if (frame.type === "end" || frame.type === "error") {
+    ended(threadId);
+    refresh();
+  }
+}
+
+function ended(threadId) {
+  state.ended.set(threadId, Date.now());
+  state.sockets.get(threadId)?.close();
 }
 
 // --- one thread --------------------------------------------------------------------
@@ -167,7 +182,8 @@ async function showThread(threadId) {
     textContent: `${when(c.created_at)}: ${c.completed_steps} step(s) done`
       + (c.last_step ? `, last "${c.last_step}"` : "") + ` (${c.source ?? "?"}, ${c.checkpoint_id})`,
   })));
-  if (isLive(thread.status)) watch(threadId, (frame) => onThreadFrame(threadId, frame));
+  unwatchAllBut(new Set(thread.status === "running" ? [threadId] : []));
+  if (thread.status === "running") watch(threadId);
 }
 
 function renderSteps(values) {
@@ -183,13 +199,15 @@ function renderSteps(values) {
 }
 
 function onThreadFrame(threadId, frame) {
-  if (state.threadId !== threadId) return;
   if (frame.type === "progress") {
     setProgress($("thread-progress"), $("thread-progress-text"),
       frame.completed_steps ?? 0, frame.total_steps ?? $("thread-progress").max);
   }
   if (frame.type === "progress" && frame.event === "step_finished") refresh();
-  if (frame.type === "end" || frame.type === "error") refresh();
+  if (frame.type === "end" || frame.type === "error") {
+    ended(threadId);
+    refresh();
+  }
 }
 
 // --- controls ----------------------------------------------------------------------
