@@ -223,14 +223,16 @@ def main() -> int:
     # that started us in the background may have set SIGINT to "ignore", so set both.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    host = os.environ.get("THREADGATE_HOST", "127.0.0.1")
-    agent_port = int(os.environ.get("THREADGATE_AGENT_PORT", "8123"))
-    gateway_port = int(os.environ.get("THREADGATE_PORT", "8002"))
+    env = local_env()
+    given = {**env, **os.environ}  # .env's settings, the environment winning
+    host = given.get("THREADGATE_HOST", "127.0.0.1")
+    agent_port = int(given.get("THREADGATE_AGENT_PORT", "8123"))
+    gateway_port = int(given.get("THREADGATE_PORT", "8002"))
     agent_url = f"http://{host}:{agent_port}"
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
     try:
-        workdir = Path(os.environ.get("THREADGATE_DATA_DIR", ROOT)).resolve()
+        workdir = Path(given.get("THREADGATE_DATA_DIR", ROOT)).resolve()
         (workdir / ".langgraph_api").mkdir(parents=True, exist_ok=True)
         # Everything is checked before anything starts: a server started and then left
         # behind by a failed start would write its data over a running stack's on exit.
@@ -241,7 +243,6 @@ def main() -> int:
         logs.append(server_log)
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
         logger.info("its log: %s", server_log.name)
-        env = local_env()
         procs.append(
             start_agent_server(host=host, port=agent_port, workdir=workdir, log=server_log, env=env)
         )
@@ -254,7 +255,7 @@ def main() -> int:
             gateway_port,
             agent_url,
         )
-        if env.get("THREADGATE_AUTH_DISABLED"):
+        if env.get("THREADGATE_AUTH_DISABLED") == "true":
             logger.warning(
                 "No users configured: the gateway lets anyone in as 'dev', and SDK scripts "
                 "cannot reach the agent server. Give users keys with THREADGATE_API_KEYS "

@@ -77,7 +77,10 @@ async def prune_threads(
         if thread["status"] == "busy" or _updated(thread) >= cutoff:
             skipped.append(thread_id)
             continue
-        await agent.threads.prune([thread_id], strategy=strategy, headers=as_user(user))
+        try:
+            await agent.threads.prune([thread_id], strategy=strategy, headers=as_user(user))
+        except NotFoundError:
+            continue  # deleted by someone else since it was read: nothing left to do
         pruned.append(thread_id)
     if pruned:
         logger.info("pruned %d threads (%s) not updated since %s", len(pruned), strategy, cutoff)

@@ -38,3 +38,10 @@ def test_the_environment_wins_over_dot_env(clean: Path, monkeypatch: pytest.Monk
 
 def test_no_users_anywhere_means_auth_off_and_said(clean: Path):
     assert launcher.local_env()["THREADGATE_AUTH_DISABLED"] == "true"
+
+
+def test_an_explicit_auth_disabled_false_is_kept(clean: Path):
+    """Said on purpose: not turned into `true` (the gateway then refuses to start
+    without users, saying so)."""
+    (clean / ".env").write_text("THREADGATE_AUTH_DISABLED=false\n")
+    assert launcher.local_env()["THREADGATE_AUTH_DISABLED"] == "false"
