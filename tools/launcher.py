@@ -70,6 +70,19 @@ def wait_until_ok(url: str, proc: subprocess.Popen[Any], what: str, timeout: flo
     raise StackError(f"{what} did not answer {url} within {timeout:.0f} s")
 
 
+def answering(
+    proc: subprocess.Popen[bytes], url: str, what: str, timeout: float
+) -> subprocess.Popen[bytes]:
+    """`proc` once `url` answers; stopped if it never does, or if the wait is interrupted
+    (it runs in its own session, so a Ctrl-C during the wait would not reach it)."""
+    try:
+        wait_until_ok(url, proc, what, timeout)
+    except BaseException:
+        stop(proc)
+        raise
+    return proc
+
+
 def agent_server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGGRAPH_NO_VERSION_CHECK": "true"}
     return {**env, **(extra or {})}
@@ -106,14 +119,7 @@ def start_agent_server(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    try:
-        wait_until_ok(f"http://{host}:{port}/ok", proc, "agent server", timeout)
-    except BaseException:
-        # Not ours to leave behind: it runs in its own session, so a Ctrl-C during the
-        # wait (KeyboardInterrupt here) would not reach it.
-        stop(proc)
-        raise
-    return proc
+    return answering(proc, f"http://{host}:{port}/ok", "agent server", timeout)
 
 
 def start_gateway(
@@ -150,14 +156,7 @@ def start_gateway(
         start_new_session=True,
         env={**os.environ, **(env or {}), "THREADGATE_AGENT_URL": agent_url},
     )
-    try:
-        wait_until_ok(f"http://{host}:{port}/healthz", proc, "gateway", timeout)
-    except BaseException:
-        # Not ours to leave behind: it runs in its own session, so a Ctrl-C during the
-        # wait (KeyboardInterrupt here) would not reach it.
-        stop(proc)
-        raise
-    return proc
+    return answering(proc, f"http://{host}:{port}/healthz", "gateway", timeout)
 
 
 def stop(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:

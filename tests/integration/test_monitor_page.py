@@ -97,6 +97,14 @@ async def snap(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+async def open_a_completed_thread(tab: Page, gateway: httpx.AsyncClient, stack: Stack) -> str:
+    """A one-step workflow, finished, open on its own page."""
+    thread_id = await start(gateway, react_flow(marker(), steps=1))
+    await wait_for_status(gateway, thread_id, {"completed"})
+    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    return thread_id
+
+
 def row(page: Page, thread_id: str) -> Any:
     return page.locator(f'li.thread[data-thread-id="{thread_id}"]')
 
@@ -168,9 +176,7 @@ async def test_a_refused_action_shows_the_apis_message(
     page: tuple[Page, Seen], gateway: httpx.AsyncClient, stack: Stack
 ):
     tab, _ = page
-    thread_id = await start(gateway, react_flow(marker(), steps=1))
-    await wait_for_status(gateway, thread_id, {"completed"})
-    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    thread_id = await open_a_completed_thread(tab, gateway, stack)
     await expect(tab.locator("#thread-status")).to_have_text("completed")
     await tab.click("#pause")
     await expect(tab.locator("#notice")).to_have_text(
@@ -191,9 +197,7 @@ async def test_delete_asks_first_then_the_thread_is_gone(
     page: tuple[Page, Seen], gateway: httpx.AsyncClient, stack: Stack
 ):
     tab, _ = page
-    thread_id = await start(gateway, react_flow(marker(), steps=1))
-    await wait_for_status(gateway, thread_id, {"completed"})
-    await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
+    thread_id = await open_a_completed_thread(tab, gateway, stack)
     await tab.click("#delete")
     await expect(tab.locator("#confirm-delete")).to_be_visible()
     await tab.click("#delete-no")
