@@ -17,7 +17,16 @@ from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
 from gateway.api.monitor import monitor_files, to_monitor
-from gateway.api.routes import control, health, maintenance, stream, threads, workflow
+from gateway.api.routes import (
+    control,
+    health,
+    library,
+    maintenance,
+    schedules,
+    stream,
+    threads,
+    workflow,
+)
 from gateway.settings import Settings, get_settings
 from gateway.threads.agent import connect
 from gateway.threads.retention import retention_schedule
@@ -65,7 +74,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     announce(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, workflow, stream, maintenance, threads, control):
+    for module in (health, workflow, library, schedules, stream, maintenance, threads, control):
         app.include_router(module.router)
     app.mount("/ui", monitor_files(), name="monitor")
     app.add_api_route("/", to_monitor, include_in_schema=False)

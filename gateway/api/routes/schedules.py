@@ -1,0 +1,9 @@
+"""Placeholder, filled in by the schedules work."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.api.routes.common import AUTHENTICATED, ERRORS
+
+router = APIRouter(dependencies=AUTHENTICATED, responses=ERRORS)
