@@ -9,7 +9,7 @@ so the gateway imports it without the agent's stack. Nothing here imports `gatew
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NotRequired
 
 # pydantic (the gateway's models) needs this TypedDict on Python < 3.12.
 from typing_extensions import TypedDict
@@ -28,6 +28,10 @@ RESERVED_PREFIX = "threadgate:"
 GRAPH_ID = "workflow"
 TASK_NODE = "task"
 APPROVAL_NODE = "approval"
+# A scheduled run starts with only a reference to a saved workflow; this node reads
+# the version to run from the owner's library (the latest one at firing time, unless
+# the schedule names one).
+LOAD_NODE = "load_workflow"
 
 StepType = Literal["task", "approval"]
 
@@ -46,11 +50,34 @@ class PlanStep(TypedDict):
     prompt: str
 
 
+class TokenUsage(TypedDict):
+    """The tokens one model call used, as the model reported them."""
+
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
 class StepResult(TypedDict):
-    """What one finished step produced."""
+    """What one finished step produced. A task step also records how many attempts its
+    model call took and the tokens it used (None: the model reported none); an
+    approval step records neither."""
 
     output: str
     approved: bool | None
+    attempts: NotRequired[int]
+    usage: NotRequired[TokenUsage | None]
+
+
+# The most attempts a task step's model call may get (the first one included): the
+# ceiling of `THREADGATE_STEP_MAX_ATTEMPTS` and of a workflow's own `retry.max_attempts`.
+MAX_STEP_ATTEMPTS = 10
+
+
+class RetryOverride(TypedDict):
+    """A workflow's own retry setting (`"retry": {...}` in its JSON), in `workflow.retry`."""
+
+    max_attempts: int
 
 
 def namespace_label(identity: str) -> str:
@@ -64,6 +91,36 @@ PAUSE_REQUESTS = ("threadgate", "pause_requests")
 def pause_namespace(owner: str) -> tuple[str, ...]:
     """Where a pause request for the owner's running thread waits for its next step."""
     return (namespace_label(owner), *PAUSE_REQUESTS)
+
+
+# The workflow library, in the owner's store namespace: one item per workflow under
+# LIBRARY (its latest version, listed by the gateway) and every version under
+# LIBRARY_VERSIONS + workflow id, keyed by `version_key`. Each version item holds the
+# document as saved and `run`, the agent's input for a fresh run of it, compiled by
+# the gateway at save time (so the agent never parses workflow JSON).
+LIBRARY = ("threadgate", "workflows")
+LIBRARY_VERSIONS = ("threadgate", "workflow_versions")
+
+
+class LibraryRef(TypedDict):
+    """A run's input when it should run a saved workflow (what a schedule sends)."""
+
+    workflow_id: str
+    version: int | None  # None: the latest version when the run starts
+
+
+def library_namespace(owner: str) -> tuple[str, ...]:
+    return (namespace_label(owner), *LIBRARY)
+
+
+def versions_namespace(owner: str, workflow_id: str) -> tuple[str, ...]:
+    # Store labels may not contain '.'; library ids are checked to contain none.
+    return (namespace_label(owner), *LIBRARY_VERSIONS, workflow_id)
+
+
+def version_key(version: int) -> str:
+    # Zero-padded, so the store's key order is version order.
+    return f"{version:08d}"
 
 
 class WorkflowStatus(StrEnum):

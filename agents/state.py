@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
-from agents.contract import Phase, PlanStep, StepResult
+from agents.contract import LibraryRef, Phase, PlanStep, StepResult
 
 
 class WorkflowState(TypedDict, total=False):
@@ -19,5 +19,7 @@ class WorkflowState(TypedDict, total=False):
     results: dict[str, StepResult]
     completed: list[str]
     current_step: str | None
+    # Set by a schedule's run: which saved workflow to load before the first step.
+    library: LibraryRef | None
     phase: Phase
     outcome: Literal["completed", "rejected"] | None

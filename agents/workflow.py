@@ -16,13 +16,18 @@ from langgraph.types import interrupt
 
 from agents.contract import (
     APPROVAL_NODE,
+    LOAD_NODE,
     PAUSE_REQUESTS,
     TASK_NODE,
     PlanStep,
     StepResult,
+    library_namespace,
     pause_namespace,
+    version_key,
+    versions_namespace,
 )
-from agents.model import chat_model
+from agents.model import chat_model, step_usage
+from agents.retry import StepCallFailed, current_attempt, step_max_attempts, step_retry_policy
 from agents.state import WorkflowState
 
 SYSTEM_PROMPT = (
@@ -39,6 +44,8 @@ def next_step(state: WorkflowState) -> PlanStep | None:
 
 def route(state: WorkflowState) -> str:
     """Send the thread to the node for its next step, or end this run."""
+    if state.get("library"):
+        return LOAD_NODE
     step = next_step(state)
     if step is None or state.get("outcome") == "rejected" or state.get("phase") == "paused":
         return END
@@ -64,6 +71,34 @@ async def _take_pause_request() -> bool:
     meant_for = request.value.get("run_id")
     this_run = config.get("metadata", {}).get("run_id")
     return meant_for is None or this_run is None or str(meant_for) == str(this_run)
+
+
+class NotInLibrary(LookupError):
+    """The saved workflow a run was asked to load is gone (deleted, or never saved)."""
+
+
+async def load_workflow(state: WorkflowState) -> dict[str, Any]:
+    """Replace the run's library reference with the saved workflow's plan and brief.
+
+    The gateway compiled that input when the version was saved; reading it here, at
+    the start of the run, is what lets a schedule follow the latest version.
+    """
+    ref = state.get("library")
+    assert ref is not None, "route() only sends threads with a library reference here"
+    store = get_store()
+    name = ref["workflow_id"]
+    owner = str(get_config()["configurable"].get("langgraph_auth_user_id") or "")
+    version = ref.get("version")
+    if version is None:
+        latest = await store.aget(library_namespace(owner), name)
+        if latest is None:
+            raise NotInLibrary(f"workflow '{name}' is not in the library")
+        version = int(latest.value["version"])
+    saved = await store.aget(versions_namespace(owner, name), version_key(version))
+    if saved is None:
+        raise NotInLibrary(f"workflow '{name}' version {version} is not in the library")
+    run: dict[str, Any] = saved.value["run"]
+    return {**run, "workflow": {**run["workflow"], "version": version}, "library": None}
 
 
 def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int) -> dict[str, Any]:
@@ -105,11 +140,22 @@ async def run_task(state: WorkflowState) -> dict[str, Any]:
     get_stream_writer()(_progress_event("step_started", state, step, done))
     total = len(state.get("plan", []))
     request = HumanMessage(content=f"Step {done + 1}/{total}: {step['title']}\n\n{step['prompt']}")
-    reply = await chat_model().ainvoke(
-        [SystemMessage(content=SYSTEM_PROMPT), *state.get("messages", []), request]
-    )
+    attempt = current_attempt()  # the step's RetryPolicy runs this node again on a retry
+    try:
+        reply = await chat_model().ainvoke(
+            [SystemMessage(content=SYSTEM_PROMPT), *state.get("messages", []), request]
+        )
+    except Exception as exc:
+        # Marked retryable (transient, attempts left) or final; see agents.retry.
+        raise StepCallFailed(exc, attempt, step_max_attempts(state.get("workflow"))) from exc
     answer = AIMessage(content=reply.text, name=step["id"])
-    update = await _finish(state, step, {"output": reply.text, "approved": None})
+    result: StepResult = {
+        "output": reply.text,
+        "approved": None,
+        "attempts": attempt,
+        "usage": step_usage(reply),
+    }
+    update = await _finish(state, step, result)
     return {**update, "messages": [request, answer]}
 
 
@@ -134,11 +180,13 @@ async def run_approval(state: WorkflowState) -> dict[str, Any]:
 def build_graph(checkpointer: Any = None, store: Any = None) -> Any:
     """The compiled graph; the Agent Server supplies its own checkpointer and store."""
     builder = StateGraph(WorkflowState)
-    builder.add_node(TASK_NODE, run_task)
+    builder.add_node(TASK_NODE, run_task, retry_policy=step_retry_policy())
     builder.add_node(APPROVAL_NODE, run_approval)
+    builder.add_node(LOAD_NODE, load_workflow)
     builder.add_conditional_edges(START, route)
     builder.add_conditional_edges(TASK_NODE, route)
     builder.add_conditional_edges(APPROVAL_NODE, route)
+    builder.add_conditional_edges(LOAD_NODE, route)
     return builder.compile(checkpointer=checkpointer, store=store)
 
 

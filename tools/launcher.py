@@ -96,6 +96,7 @@ def start_agent_server(
     log: IO[bytes] | int | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = 90,
+    config: Path = ROOT / "langgraph.json",
 ) -> subprocess.Popen[bytes]:
     """`langgraph dev` on exactly host:port, keeping its data in `workdir/.langgraph_api`."""
     require_free(host, port, "agent server", "THREADGATE_AGENT_PORT")
@@ -109,7 +110,7 @@ def start_agent_server(
         "--port",
         str(port),
         "--config",
-        str(ROOT / "langgraph.json"),
+        str(config),
     ]
     proc = subprocess.Popen(
         command,

@@ -7,23 +7,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, WithJsonSchema, model_validator
 
 from agents.contract import WorkflowStatus
 from gateway.threads.ids import UUID_PATTERN, ThreadId
+from gateway.threads.library import WORKFLOW_ID_PATTERN
 from gateway.threads.progress import ThreadProgress
 from gateway.threads.views import ThreadSummary
 from gateway.workflows.checks import JsonLimits, check_json, check_text
 
 # The accepted workflow formats are published in the OpenAPI components (see gateway.main);
 # the parser, not the request model, validates them so every error names the node at fault.
+# (`allOf`, so pydantic may add a title beside it: a bare `$ref` with siblings is looked up.)
 WorkflowJson = Annotated[
-    dict[str, Any], WithJsonSchema({"$ref": "#/components/schemas/WorkflowDocument"})
+    dict[str, Any], WithJsonSchema({"allOf": [{"$ref": "#/components/schemas/WorkflowDocument"}]})
 ]
 
 
 # Free text that is forwarded and stored: no NUL characters, no lone surrogates.
 SafeText = Annotated[str, AfterValidator(check_text)]
+
+LibraryId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN, description="A saved workflow.")]
+Version = Annotated[int, Field(ge=1, le=1_000_000, description="A saved version; latest if unset.")]
+# Where the Agent Server posts a run's outcome. Its own URL policy (langgraph.json
+# `webhooks.url`) decides which hosts are allowed; loopback is refused by default.
+Webhook = Annotated[
+    HttpUrl,
+    Field(description="POSTed the run's outcome when it ends (status, values, error)."),
+]
 
 
 def _safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -47,11 +58,19 @@ class ExecuteRequest(BaseModel):
         max_length=20_000,
         description="A follow-up message for a finished thread, in place of `workflow_json`.",
     )
+    workflow_id: LibraryId | None = Field(
+        default=None, description="Run this saved workflow, in place of `workflow_json`."
+    )
+    version: Version | None = None
+    webhook: Webhook | None = None
 
     @model_validator(mode="after")
     def _one_input(self) -> ExecuteRequest:
-        if (self.workflow_json is None) == (self.message is None):
-            raise ValueError("send exactly one of workflow_json and message")
+        given = [self.workflow_json, self.message, self.workflow_id]
+        if sum(item is not None for item in given) != 1:
+            raise ValueError("send exactly one of workflow_json, workflow_id and message")
+        if self.version is not None and self.workflow_id is None:
+            raise ValueError("version goes with workflow_id")
         if self.message is not None and self.thread_id is None:
             raise ValueError("a follow-up message needs the thread_id it continues")
         return self

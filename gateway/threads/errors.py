@@ -32,6 +32,13 @@ class AnswerRequired(ThreadError):
     """The request lacks what the thread needs to go on (an approval's answer)."""
 
 
+class Invalid(ThreadError):
+    """A value in the request that cannot be used; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__("invalid_request", message, {"field": field})
+
+
 class NotSupported(ThreadError):
     """The Agent Server's runtime cannot do this."""
 

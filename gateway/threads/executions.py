@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import ConflictError
+from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
 from langgraph_sdk.schema import Command, StreamMode
 
 from gateway.threads.agent import as_user
-from gateway.threads.errors import NotFound, already_running
+from gateway.threads.errors import Invalid, NotFound, already_running
 from gateway.threads.ids import UUID
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 from gateway.workflows.prompts import follow_up_plan, workflow_brief
@@ -76,7 +76,13 @@ def run_input(plan: WorkflowPlan) -> dict[str, Any]:
     fresh: dict[str, Any] = {} if plan.follow_up else {"results": {}}
     return {
         "messages": [{"role": "user", "content": workflow_brief(plan)}],
-        "workflow": {"id": plan.workflow_id, "name": plan.name},
+        # `retry`: the workflow's own step retries (agents.retry reads it), or None.
+        "workflow": {
+            "id": plan.workflow_id,
+            "name": plan.name,
+            "version": plan.version,
+            "retry": plan.retry,
+        },
         "plan": plan.steps,
         **fresh,
         "completed": [],
@@ -86,15 +92,28 @@ def run_input(plan: WorkflowPlan) -> dict[str, Any]:
 
 
 def thread_metadata(plan: WorkflowPlan) -> dict[str, Any]:
-    return {"workflow_id": plan.workflow_id, "workflow_name": plan.name}
+    # Searchable: thread search filters by these (a workflow's version only when it
+    # ran from the library).
+    return {
+        "workflow_id": plan.workflow_id,
+        "workflow_name": plan.name,
+        "workflow_version": plan.version,
+    }
 
 
 async def start_execution(
-    agent: LangGraphClient, user: str, assistant_id: str, plan: WorkflowPlan, thread_id: str | None
+    agent: LangGraphClient,
+    user: str,
+    assistant_id: str,
+    plan: WorkflowPlan,
+    thread_id: str | None,
+    webhook: str | None = None,
 ) -> Execution:
     """Start a background run of `plan`; a busy thread is refused (409), never queued."""
     if thread_id is not None:
-        execution = await create_run(agent, user, assistant_id, thread_id, input=run_input(plan))
+        execution = await create_run(
+            agent, user, assistant_id, thread_id, input=run_input(plan), webhook=webhook
+        )
         await agent.threads.update(thread_id, metadata=thread_metadata(plan), headers=as_user(user))
         return execution
     # One call creates the thread and its run together (the run's metadata becomes the
@@ -107,6 +126,7 @@ async def start_execution(
         input=run_input(plan),
         metadata=thread_metadata(plan),
         new_thread=True,
+        webhook=webhook,
     )
 
 
@@ -121,6 +141,7 @@ async def create_run(
     checkpoint_id: str | None = None,
     metadata: dict[str, Any] | None = None,
     new_thread: bool = False,
+    webhook: str | None = None,
 ) -> Execution:
     """One background run on the thread, refused with 409 if the thread is busy."""
     try:
@@ -135,8 +156,14 @@ async def create_run(
             stream_mode=STREAM_MODES,
             stream_resumable=True,
             multitask_strategy="reject",
+            webhook=webhook,
             headers=as_user(user),
         )
     except ConflictError:
         raise already_running(thread_id) from None
+    except UnprocessableEntityError as exc:
+        if webhook is not None and "webhook" in str(exc).lower():
+            # The Agent Server's URL policy refused it (a blocked or loopback host).
+            raise Invalid("webhook", exc.message) from None
+        raise
     return Execution(thread_id=thread_id, run_id=run["run_id"])

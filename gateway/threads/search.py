@@ -25,17 +25,17 @@ async def search_threads(
     agent: LangGraphClient,
     user: str,
     *,
-    workflow_id: str | None,
+    metadata: dict[str, Any],
     status: WorkflowStatus | None,
     limit: int,
     offset: int,
     sort_by: Literal["created_at", "updated_at"],
     sort_order: Literal["asc", "desc"],
 ) -> tuple[list[Thread], int]:
-    """One page of threads and how many match in all."""
+    """One page of threads and how many match in all; `metadata`: values they must have."""
     filters: dict[str, Any] = {"headers": as_user(user)}
-    if workflow_id is not None:
-        filters["metadata"] = {"workflow_id": workflow_id}
+    if metadata:
+        filters["metadata"] = metadata
     order: dict[str, Any] = {"sort_by": sort_by, "sort_order": sort_order}
     if status is None:
         found, total = await together(

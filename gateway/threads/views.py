@@ -3,13 +3,14 @@ Agent Server records. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from langgraph_sdk.schema import Run, Thread, ThreadState
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
-from agents.contract import WorkflowStatus
+from agents.contract import TokenUsage, WorkflowStatus
 from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
 
 
@@ -17,6 +18,8 @@ class ThreadSummary(BaseModel):
     thread_id: str
     workflow_id: str | None
     workflow_name: str | None
+    workflow_version: int | None = Field(description="The saved version it ran, if any.")
+    schedule_id: str | None = Field(description="The schedule that started it, if any.")
     created_at: datetime
     updated_at: datetime
     status: WorkflowStatus
@@ -26,9 +29,42 @@ class ThreadSummary(BaseModel):
     )
 
 
+USAGE_TOTAL = (
+    "Tokens the steps' results report (each result's `usage`), added up; null when no "
+    "step reported any. The results shown only: not failed attempts or abandoned steps."
+)
+
+
+def total_usage(results: Mapping[str, Any] | None) -> TokenUsage | None:
+    """The tokens the results report, added up; None when none reports any."""
+    reported = [
+        r["usage"] for r in (results or {}).values() if isinstance(r, dict) and r.get("usage")
+    ]
+    if not reported:
+        return None
+
+    def added(key: str) -> int:
+        return sum(int(u.get(key) or 0) for u in reported)
+
+    return TokenUsage(
+        input_tokens=added("input_tokens"),
+        output_tokens=added("output_tokens"),
+        total_tokens=added("total_tokens"),
+    )
+
+
 class ThreadDetails(ThreadSummary):
     metadata: dict[str, Any]
-    results: dict[str, Any] = Field(default_factory=dict, description="Outputs by step id.")
+    results: dict[str, Any] = Field(
+        default_factory=dict,
+        description="By step id: `output`, `approved` (approval steps), and for task steps "
+        "`attempts` (model calls it took) and `usage` (tokens, or null if not reported).",
+    )
+
+    @computed_field(description=USAGE_TOTAL)  # type: ignore[prop-decorator]
+    @property
+    def usage(self) -> TokenUsage | None:
+        return total_usage(self.results)
 
 
 class Checkpoint(BaseModel):
@@ -63,9 +99,15 @@ class ExecutionPublic(BaseModel):
     updated_at: datetime
     progress: ThreadProgress
     result: dict[str, Any] | None = Field(
-        default=None, description="Per-step outputs, once the run has finished."
+        default=None,
+        description="Per-step results (as a thread's `results`), once the run has finished.",
     )
     error: str | None = None
+
+    @computed_field(description=USAGE_TOTAL)  # type: ignore[prop-decorator]
+    @property
+    def usage(self) -> TokenUsage | None:
+        return total_usage(self.result)
 
 
 def _values(values: Any) -> dict[str, Any]:
@@ -75,10 +117,14 @@ def _values(values: Any) -> dict[str, Any]:
 def thread_summary(thread: Thread) -> ThreadSummary:
     metadata = thread.get("metadata") or {}
     progress = thread_progress(thread)
+    # A schedule that follows the latest version learns it only when the run starts.
+    ran = _values(thread.get("values")).get("workflow") or {}
     return ThreadSummary(
         thread_id=thread["thread_id"],
         workflow_id=metadata.get("workflow_id"),
-        workflow_name=metadata.get("workflow_name"),
+        workflow_name=metadata.get("workflow_name") or ran.get("name"),
+        workflow_version=metadata.get("workflow_version") or ran.get("version"),
+        schedule_id=metadata.get("schedule_id"),
         created_at=thread["created_at"],
         updated_at=thread["updated_at"],
         status=progress.status,

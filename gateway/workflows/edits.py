@@ -51,12 +51,30 @@ def check_state_edit(
         ok = (
             isinstance(result, dict)
             and isinstance(result.get("output"), str)
-            and set(result) <= {"output", "approved"}
+            and set(result) <= {"output", "approved", "attempts", "usage"}
             # `1 in (True, False)` holds in Python: ask for a real boolean.
             and (result.get("approved") is None or isinstance(result.get("approved"), bool))
+            # What a task step recorded, kept when a fork copies the results it read.
+            and _count(result.get("attempts", 1), least=1)
+            and (result.get("usage") is None or _usage(result["usage"]))
         )
         if not ok:
-            raise _refuse("a result is {output: string, approved?: boolean}", field, step_id)
+            raise _refuse(RESULT_SHAPE, field, step_id)
+
+
+RESULT_SHAPE = (
+    "a result is {output: string, approved?: boolean, attempts?: integer, "
+    "usage?: {input_tokens, output_tokens, total_tokens} | null}"
+)
+
+
+def _count(value: Any, least: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _usage(value: Any) -> bool:
+    keys = {"input_tokens", "output_tokens", "total_tokens"}
+    return isinstance(value, dict) and set(value) == keys and all(map(_count, value.values()))
 
 
 def _check_plan(plan: Any, limits: WorkflowLimits) -> None:

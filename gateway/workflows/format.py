@@ -11,7 +11,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
-from agents.contract import StepType
+from agents.contract import MAX_STEP_ATTEMPTS, StepType
 
 STEP_TYPES: tuple[str, ...] = get_args(StepType)
 # React Flow's own node types for the ends of a diagram: ordered, never executed.
@@ -21,6 +21,22 @@ STRUCTURAL_TYPES = ("start", "end", "input", "output")
 class _Open(BaseModel):
     # Builders add their own keys (position, style, selected...); they are kept, not rejected.
     model_config = ConfigDict(extra="allow")
+
+
+class RetrySpec(BaseModel):
+    """How often a task step's model call is tried before the step fails; only
+    transient failures (no connection, a timeout, 429, 5xx) are tried again."""
+
+    # Closed: a misspelt key is refused rather than silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(
+        ge=1,
+        le=MAX_STEP_ATTEMPTS,
+        strict=True,
+        description="Attempts per task step, the first one included; overrides the "
+        "Agent Server's THREADGATE_STEP_MAX_ATTEMPTS for this workflow.",
+    )
 
 
 class FlowNodeData(_Open):
@@ -51,6 +67,7 @@ class ReactFlowWorkflow(_Open):
 
     id: str | None = Field(default=None, description="Workflow id; derived from content if absent.")
     name: str | None = None
+    retry: RetrySpec | None = None
     nodes: list[FlowNode]
     edges: list[FlowEdge] = Field(default_factory=list)
 
@@ -68,6 +85,7 @@ class PlainWorkflow(_Open):
 
     id: str | None = Field(default=None, description="Workflow id; derived from content if absent.")
     name: str | None = None
+    retry: RetrySpec | None = None
     steps: list[PlainStep]
 
 

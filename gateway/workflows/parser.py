@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 
-from agents.contract import PlanStep, StepType
+from agents.contract import PlanStep, RetryOverride, StepType
 from gateway.workflows.checks import JsonLimits, UnsafeJson, check_json
 from gateway.workflows.format import (
     STEP_TYPES,
@@ -50,6 +50,8 @@ class WorkflowPlan(BaseModel):
     name: str
     steps: list[PlanStep]
     follow_up: bool = False  # continues a thread: its earlier results are kept
+    retry: RetryOverride | None = None  # the workflow's own `retry`, if it has one
+    version: int | None = None  # the library version this plan was saved as, if any
 
 
 def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPlan:
@@ -72,7 +74,8 @@ def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPl
     if not steps:
         raise WorkflowValidationError("workflow has no steps to run", field="workflow_json")
     name = (doc.name or doc.id or "workflow").strip() or "workflow"
-    return WorkflowPlan(workflow_id=doc.id or _content_id(raw), name=name, steps=steps)
+    retry = RetryOverride(max_attempts=doc.retry.max_attempts) if doc.retry else None
+    return WorkflowPlan(workflow_id=doc.id or _content_id(raw), name=name, steps=steps, retry=retry)
 
 
 def _from_pydantic(exc: ValidationError, raw: dict[str, Any]) -> WorkflowValidationError:

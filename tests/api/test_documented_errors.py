@@ -44,6 +44,20 @@ def idle(_request: httpx.Request) -> httpx.Response:
     )
 
 
+def saved_workflow(request: httpx.Request) -> httpx.Response:
+    """The store holds a workflow under any key asked for."""
+    return httpx.Response(
+        200,
+        json={
+            "namespace": ["alice", "threadgate", "workflows"],
+            "key": request.url.params.get("key", "w1"),
+            "value": {"workflow_id": "w1", "version": 1},
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        },
+    )
+
+
 JSON = {"content-type": "application/json"}
 EXECUTE = "/api/workflow/execute"
 # (agent handler, request) that provoke each documented row.
@@ -61,6 +75,10 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         ),
     ),
     ("409", "not_running"): (idle, lambda c: c.post(f"/api/threads/{THREAD}/pause")),
+    ("409", "workflow_exists"): (
+        saved_workflow,
+        lambda c: c.post("/api/workflows", json={"workflow_json": {**WORKFLOW, "id": "w1"}}),
+    ),
     ("413", "payload_too_large"): (
         None,
         lambda c: c.post(
@@ -68,6 +86,10 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         ),
     ),
     ("422", "validation_error"): (None, lambda c: c.get("/api/threads", params={"limit": 0})),
+    ("422", "invalid_request"): (
+        None,
+        lambda c: c.post("/api/schedules", json={"workflow_id": "w1", "cron": "* * * * * *"}),
+    ),
     ("422", "invalid_workflow"): (
         None,
         lambda c: c.post(EXECUTE, json={"workflow_json": {"steps": []}}),

@@ -18,7 +18,8 @@ from langgraph_sdk.client import LangGraphClient
 from tests.fake_openai import FakeOpenAI
 from tests.identity_provider import AUDIENCE, ISSUER, IdentityProvider
 from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY, FUZZ_KEY
-from tools.launcher import StackError, free_port, start_agent_server, start_gateway, stop
+from tests.webhook_receiver import WebhookReceiver
+from tools.launcher import ROOT, StackError, free_port, start_agent_server, start_gateway, stop
 
 HOST = "127.0.0.1"
 SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)
@@ -81,15 +82,33 @@ def start_test_gateway(
 
 def agent_server_env(model: FakeOpenAI | None) -> dict[str, str]:
     """The one place a test Agent Server's environment is built: the shared settings,
-    and the loopback fake model (or, with none, the offline model)."""
+    and the loopback fake model (or, with none, the offline model). Step retries wait
+    milliseconds, so tests of failing steps stay quick."""
+    fast_retries = {
+        "THREADGATE_STEP_RETRY_INITIAL_SECONDS": "0.05",
+        "THREADGATE_STEP_RETRY_JITTER": "false",
+    }
     if model is None:
-        return {**STACK_ENV, "THREADGATE_MODEL": "offline"}
+        return {**STACK_ENV, **fast_retries, "THREADGATE_MODEL": "offline"}
     return {
         **STACK_ENV,
+        **fast_retries,
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": model.base_url,
         "OPENAI_API_KEY": "not-a-real-key",
     }
+
+
+def loopback_webhooks_config(workdir: Path) -> Path:
+    """The project's langgraph.json, except that webhooks may go to plain-http loopback,
+    where the tests' receiver listens (production requires https and refuses loopback)."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT) if d == "." else d for d in config["dependencies"]]
+    policy = config.setdefault("webhooks", {}).setdefault("url", {})
+    policy.update(disable_loopback=False, require_https=False)
+    path = workdir / "langgraph.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
 
 
 def start_test_agent_server(
@@ -100,7 +119,12 @@ def start_test_agent_server(
     with (workdir / "agent-server.log").open("ab") as log:
         try:
             proc = start_agent_server(
-                host=HOST, port=port, workdir=workdir, log=log, env=agent_server_env(model)
+                host=HOST,
+                port=port,
+                workdir=workdir,
+                log=log,
+                env=agent_server_env(model),
+                config=loopback_webhooks_config(workdir),
             )
         except StackError as exc:
             raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc
@@ -154,3 +178,13 @@ async def sdk(stack: Stack) -> AsyncIterator[LangGraphClient]:
         yield client
     finally:
         await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def webhooks() -> Iterator[WebhookReceiver]:
+    """Where the tests' completion webhooks land (loopback; allowed by the test config)."""
+    receiver = WebhookReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.stop()

@@ -79,6 +79,7 @@ async def test_bob_gets_404_for_every_way_into_alices_threads(
             "/api/workflow/execute",
             {"message": "hi", "thread_id": done},
         ),
+        "POST save as workflow": ("POST", f"/api/threads/{done}/save-as-workflow", {}),
     }
     matrix = {}
     for name, (method, path, body) in attempts.items():
@@ -142,3 +143,50 @@ async def test_a_client_supplied_owner_is_overwritten(
     details = await wait_for_status(bob, thread_id, {"completed"})
     assert details["metadata"]["owner"] == "bob"
     assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 404
+
+
+async def test_bob_gets_404_for_alices_workflows_and_schedules(
+    stack: Stack, gateway: httpx.AsyncClient, bob: httpx.AsyncClient, sdk: LangGraphClient
+):
+    tag = marker()
+    workflow_id = f"own-{tag}"
+    flow = {**react_flow(tag, steps=1), "id": workflow_id}
+    await gateway.post("/api/workflows", json={"workflow_json": flow})
+    scheduled = await gateway.post(
+        "/api/schedules", json={"workflow_id": workflow_id, "cron": "0 3 1 1 *"}
+    )
+    schedule_id = scheduled.json()["schedule_id"]
+    other = {"workflow_json": {**react_flow(f"{tag}b", steps=2), "id": workflow_id}}
+    attempts = {
+        "GET workflow": ("GET", f"/api/workflows/{workflow_id}", None),
+        "GET workflow version": ("GET", f"/api/workflows/{workflow_id}?version=1", None),
+        "GET versions": ("GET", f"/api/workflows/{workflow_id}/versions", None),
+        "PUT workflow": ("PUT", f"/api/workflows/{workflow_id}", other),
+        "DELETE workflow": ("DELETE", f"/api/workflows/{workflow_id}", None),
+        "POST execute saved": ("POST", "/api/workflow/execute", {"workflow_id": workflow_id}),
+        "POST schedule for it": (
+            "POST",
+            "/api/schedules",
+            {"workflow_id": workflow_id, "cron": "0 9 * * *"},
+        ),
+        "GET schedule": ("GET", f"/api/schedules/{schedule_id}", None),
+        "PATCH schedule": ("PATCH", f"/api/schedules/{schedule_id}", {"enabled": False}),
+        "DELETE schedule": ("DELETE", f"/api/schedules/{schedule_id}", None),
+    }
+    matrix = {}
+    for name, (method, path, body) in attempts.items():
+        response = await bob.request(method, path, json=body)
+        matrix[name] = response.status_code
+        assert response.json()["error"] == "not_found", (name, response.text)
+    assert set(matrix.values()) == {404}, matrix
+    listed = (await bob.get("/api/workflows", params={"limit": 100})).json()["workflows"]
+    assert workflow_id not in {w["workflow_id"] for w in listed}
+    schedules = (await bob.get("/api/schedules", params={"limit": 100})).json()["schedules"]
+    assert schedule_id not in {s["schedule_id"] for s in schedules}
+
+    # Alice's are as they were.
+    mine = (await gateway.get(f"/api/workflows/{workflow_id}")).json()
+    assert (mine["version"], mine["step_count"]) == (1, 1)
+    assert (await gateway.get(f"/api/schedules/{schedule_id}")).json()["enabled"] is True
+    assert len(await sdk.crons.search(metadata={"schedule_id": schedule_id})) == 1
+    await gateway.delete(f"/api/workflows/{workflow_id}")

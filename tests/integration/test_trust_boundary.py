@@ -22,8 +22,9 @@ import jwt
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import NotFoundError
+from langgraph_sdk.errors import NotFoundError, PermissionDeniedError
 
+from agents.contract import library_namespace
 from tests.integration.conftest import IDP, SERVICE_KEY, Stack
 from tests.integration.helpers import ALICE_KEY, BOB_KEY, marker, react_flow, start, wait_for_status
 
@@ -155,6 +156,34 @@ async def test_users_own_sdk_clients_see_exactly_their_own_threads(
             await call()
     after = await alice.threads.get_state(thread_id)
     assert after["checkpoint"] == state["checkpoint"], "bob changed alice's thread"
+
+
+async def test_users_own_sdk_clients_reach_only_their_own_library_and_schedules(
+    gateway: httpx.AsyncClient, own_clients: tuple[LangGraphClient, LangGraphClient]
+):
+    """The library lives in the store and schedules are crons: probed directly with
+    bob's own key, alice's are refused (store: 403) or absent (crons)."""
+    alice, bob = own_clients
+    tag = marker()
+    flow = {**react_flow(tag, steps=1), "id": f"lib-{tag}"}
+    await gateway.post("/api/workflows", json={"workflow_json": flow})
+    await gateway.post("/api/schedules", json={"workflow_id": f"lib-{tag}", "cron": "0 3 1 1 *"})
+
+    item = await alice.store.get_item(list(library_namespace("alice")), f"lib-{tag}")
+    assert item["value"]["version"] == 1
+    assert len(await alice.crons.search(metadata={"workflow_id": f"lib-{tag}"})) == 1
+
+    store_probes: list[Callable[[], Awaitable[Any]]] = [
+        lambda: bob.store.get_item(list(library_namespace("alice")), f"lib-{tag}"),
+        lambda: bob.store.search_items(list(library_namespace("alice"))),
+        lambda: bob.store.put_item(list(library_namespace("alice")), f"lib-{tag}", {}),
+        lambda: bob.store.delete_item(list(library_namespace("alice")), f"lib-{tag}"),
+    ]
+    for call in store_probes:
+        with pytest.raises(PermissionDeniedError):
+            await call()
+    assert await bob.crons.search(metadata={"workflow_id": f"lib-{tag}"}) == []
+    await gateway.delete(f"/api/workflows/lib-{tag}")
 
 
 async def test_a_users_own_run_is_theirs_through_the_gateway_too(

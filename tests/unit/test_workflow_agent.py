@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
+import httpx2
+import openai
+import pytest
+from langchain_core.exceptions import (
+    ContextOverflowError,
+    ModelConnectionError,
+    ModelRateLimitError,
+)
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
+from pydantic import BaseModel, Field, ValidationError
 
-from agents.contract import PAUSE_REQUESTS
-from agents.model import OfflineChatModel
+from agents import workflow
+from agents.contract import MAX_STEP_ATTEMPTS, PAUSE_REQUESTS
+from agents.model import OfflineChatModel, chat_model, offline_tokens, step_usage
+from agents.retry import (
+    StepCallFailed,
+    StepRetrySettings,
+    retry_settings,
+    step_max_attempts,
+    step_retry_policy,
+    transient,
+)
 from agents.workflow import build_graph
 
 
@@ -125,3 +150,233 @@ async def test_pause_request_for_another_run_is_dropped():
         pass
     state = await graph.aget_state(config)
     assert state.values["phase"] == "done" and await store.aget(PAUSE_REQUESTS, "t6") is None
+
+
+# Retries and token usage.
+
+
+def status_error(status: int) -> openai.APIStatusError:
+    """What the OpenAI client raises for an HTTP error answer."""
+    request = httpx2.Request("POST", "http://model.invalid/v1/chat/completions")
+    response = httpx2.Response(status, request=request, json={"error": {"message": "no"}})
+    kind = {400: openai.BadRequestError, 429: openai.RateLimitError}.get(
+        status, openai.InternalServerError if status >= 500 else openai.APIStatusError
+    )
+    return kind(f"Error code: {status}", response=response, body=None)
+
+
+class FlakyModel(BaseChatModel):
+    """Raises the given errors on its first calls, then answers; reports no usage."""
+
+    errors: list[Exception] = Field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "flaky"
+
+    def _generate(self, *_: Any, **__: Any) -> ChatResult:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content="done"))])
+
+
+@pytest.fixture
+def flaky(monkeypatch: pytest.MonkeyPatch) -> Iterator[FlakyModel]:
+    """The task node's model, made to fail on demand; retries wait no time."""
+    model = FlakyModel()
+    monkeypatch.setattr(workflow, "chat_model", lambda: model)
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_INITIAL_SECONDS", "0")
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_JITTER", "false")
+    retry_settings.cache_clear()
+    yield model
+    retry_settings.cache_clear()
+
+
+async def run_failing(graph: Any, payload: Any, thread: str) -> Any:
+    """Run until the graph raises (a failed step); the thread's state after it."""
+    with pytest.raises(StepCallFailed):
+        await run(graph, payload, thread)
+    return await graph.aget_state({"configurable": {"thread_id": thread}})
+
+
+async def test_a_transient_failure_is_retried_and_the_attempts_recorded(flaky: FlakyModel):
+    flaky.errors = [
+        status_error(503),
+        openai.APIConnectionError(request=httpx2.Request("GET", "/")),
+    ]
+    graph = build_graph(InMemorySaver())
+    await run(graph, plan_input("task", "task"), "r1")
+    state = await graph.aget_state({"configurable": {"thread_id": "r1"}})
+    assert state.values["phase"] == "done" and flaky.calls == 4
+    assert state.values["results"]["s1"] == {
+        "output": "done",
+        "approved": None,
+        "attempts": 3,
+        "usage": None,  # this model reports none: null, not zero
+    }
+    assert state.values["results"]["s2"]["attempts"] == 1
+
+
+async def test_a_permanent_failure_fails_at_once_saying_so(flaky: FlakyModel):
+    flaky.errors = [status_error(400)]
+    graph = build_graph(InMemorySaver())
+    state = await run_failing(graph, plan_input("task"), "r2")
+    assert flaky.calls == 1 and state.values["completed"] == []
+    error = str(state.tasks[0].error)
+    assert error.startswith("failed after 1 attempt (not retryable): BadRequestError("), error
+
+
+async def test_retries_stop_at_the_limit_and_the_error_counts_them(flaky: FlakyModel):
+    flaky.errors = [status_error(429)] * 5
+    graph = build_graph(InMemorySaver())
+    state = await run_failing(graph, plan_input("task"), "r3")
+    assert flaky.calls == 3
+    error = str(state.tasks[0].error)
+    assert error.startswith("failed after 3 attempts (retries exhausted): RateLimitError("), error
+
+
+async def test_a_workflow_may_ask_for_more_attempts(flaky: FlakyModel):
+    flaky.errors = [status_error(502)] * 4
+    graph = build_graph(InMemorySaver())
+    payload = {**plan_input("task"), "workflow": {"id": "w", "retry": {"max_attempts": 5}}}
+    await run(graph, payload, "r4")
+    state = await graph.aget_state({"configurable": {"thread_id": "r4"}})
+    assert flaky.calls == 5 and state.values["results"]["s1"]["attempts"] == 5
+
+
+async def test_a_workflow_may_ask_for_fewer_attempts(flaky: FlakyModel):
+    flaky.errors = [status_error(500)] * 2
+    graph = build_graph(InMemorySaver())
+    payload = {**plan_input("task"), "workflow": {"id": "w", "retry": {"max_attempts": 1}}}
+    state = await run_failing(graph, payload, "r5")
+    assert flaky.calls == 1 and "after 1 attempt (retries exhausted)" in str(state.tasks[0].error)
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (openai.APIConnectionError(request=httpx2.Request("GET", "/")), True),
+        (openai.APITimeoutError(request=httpx2.Request("GET", "/")), True),
+        (status_error(429), True),
+        (status_error(500), True),
+        (status_error(503), True),
+        (status_error(408), True),
+        (status_error(400), False),
+        (status_error(401), False),
+        (status_error(404), False),
+        (status_error(422), False),
+        (
+            httpx.HTTPStatusError(
+                "bad gateway",
+                request=httpx.Request("GET", "/"),
+                response=httpx.Response(502, request=httpx.Request("GET", "/")),
+            ),
+            True,
+        ),
+        (httpx.ConnectError("refused"), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx2.ConnectError("refused"), True),
+        (httpx2.RemoteProtocolError("cut"), True),
+        (httpx.UnsupportedProtocol("ftp"), False),
+        (TimeoutError(), True),
+        (ConnectionResetError(), True),
+        (ValueError("bad output"), False),
+        (ModelRateLimitError("slow down"), True),
+        (ModelConnectionError("unreachable"), True),
+        (ContextOverflowError("too long"), False),
+        (KeyError("x"), False),
+    ],
+)
+def test_which_errors_are_transient(error: Exception, retried: bool):
+    assert transient(error) is retried
+    assert StepCallFailed(error, 1, 3).retry is retried
+    assert StepCallFailed(error, 3, 3).retry is False
+
+
+class Counted(BaseModel):
+    n: int
+
+
+def test_a_validation_error_is_permanent():
+    with pytest.raises(ValidationError) as caught:
+        Counted.model_validate({"n": "x"})
+    assert not transient(caught.value)
+
+
+def test_retry_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("THREADGATE_STEP_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_INITIAL_SECONDS", "0.25")
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_BACKOFF_FACTOR", "3")
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_MAX_SECONDS", "9")
+    monkeypatch.setenv("THREADGATE_STEP_RETRY_JITTER", "false")
+    retry_settings.cache_clear()
+    try:
+        policy = step_retry_policy()
+        assert step_max_attempts(None) == 4 and step_max_attempts({"id": "w"}) == 4
+        assert step_max_attempts({"retry": {"max_attempts": 7}}) == 7
+    finally:
+        retry_settings.cache_clear()
+    assert (policy.initial_interval, policy.backoff_factor, policy.max_interval) == (0.25, 3, 9)
+    assert policy.jitter is False and policy.max_attempts == MAX_STEP_ATTEMPTS
+
+
+def test_an_out_of_range_retry_setting_fails_at_start(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("THREADGATE_STEP_MAX_ATTEMPTS", str(MAX_STEP_ATTEMPTS + 1))
+    with pytest.raises(ValidationError, match="max_attempts"):
+        StepRetrySettings()
+
+
+def test_a_failed_step_error_survives_a_checkpoint_round_trip():
+    failed = StepCallFailed(status_error(503), 3, 3)
+    serde = JsonPlusSerializer()
+    assert serde.loads_typed(serde.dumps_typed(failed)) == str(failed)
+    again = pickle.loads(pickle.dumps(failed))
+    assert str(again) == str(failed) and (again.attempt, again.retry) == (3, False)
+
+
+async def test_the_offline_model_reports_usage_and_the_step_records_it():
+    model = OfflineChatModel()
+    reply = model.invoke("Summarise\nthe report")
+    assert reply.usage_metadata == {
+        "input_tokens": offline_tokens("Summarise\nthe report"),
+        "output_tokens": offline_tokens(reply.text),
+        "total_tokens": offline_tokens("Summarise\nthe report") + offline_tokens(reply.text),
+    }
+    graph = build_graph(InMemorySaver())
+    await run(graph, plan_input("task", "approval"), "u1")
+    state = await graph.aget_state({"configurable": {"thread_id": "u1"}})
+    result = state.values["results"]["s1"]
+    usage = result["usage"]
+    assert result["attempts"] == 1 and usage["output_tokens"] == offline_tokens(result["output"])
+    assert usage["input_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+def test_step_usage_keeps_the_three_counts_or_none():
+    reported = AIMessage(
+        content="x",
+        usage_metadata={
+            "input_tokens": 7,
+            "output_tokens": 2,
+            "total_tokens": 9,
+            "input_token_details": {"cache_read": 3},
+        },
+    )
+    assert step_usage(reported) == {"input_tokens": 7, "output_tokens": 2, "total_tokens": 9}
+    assert step_usage(AIMessage(content="x")) is None
+
+
+def test_the_client_does_not_retry_and_streams_usage(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "not-a-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    chat_model.cache_clear()
+    try:
+        model = chat_model("openai:some-model")
+        assert model.max_retries == 0 and model.stream_usage is True  # type: ignore[attr-defined]
+        monkeypatch.setenv("THREADGATE_MODEL_STREAM_USAGE", "false")
+        chat_model.cache_clear()
+        assert not chat_model("openai:some-model").stream_usage  # type: ignore[attr-defined]
+    finally:
+        chat_model.cache_clear()

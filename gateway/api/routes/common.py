@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution, plan_for, start_execution
 from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
+from gateway.threads.library import saved_plan
 
 AUTHENTICATED = [Depends(require_user)]
 
@@ -40,12 +41,18 @@ async def execute(
     agent: LangGraphClient, user: str, settings: Settings, request: ExecuteRequest
 ) -> Execution:
     """Validate the request's workflow (or follow-up), then start its run."""
-    plan = await plan_for(
-        agent,
-        user,
-        settings.workflow_limits(),
-        workflow_json=request.workflow_json,
-        thread_id=request.thread_id,
-        message=request.message,
+    if request.workflow_id is not None:
+        plan = await saved_plan(agent, user, request.workflow_id, request.version)
+    else:
+        plan = await plan_for(
+            agent,
+            user,
+            settings.workflow_limits(),
+            workflow_json=request.workflow_json,
+            thread_id=request.thread_id,
+            message=request.message,
+        )
+    webhook = str(request.webhook) if request.webhook is not None else None
+    return await start_execution(
+        agent, user, settings.assistant_id, plan, request.thread_id, webhook=webhook
     )
-    return await start_execution(agent, user, settings.assistant_id, plan, request.thread_id)

@@ -1,9 +1,154 @@
-"""Placeholder, filled in by the library work."""
+"""The workflow library: save, version, list, read and delete workflows; save a
+thread's workflow as a new one."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-from gateway.api.routes.common import AUTHENTICATED, ERRORS
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, Field
 
-router = APIRouter(dependencies=AUTHENTICATED, responses=ERRORS)
+from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.models import LibraryId, Version, WorkflowJson
+from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
+from gateway.threads.errors import Conflict
+from gateway.threads.library import (
+    WORKFLOW_ID_PATTERN,
+    delete_workflow,
+    get_workflow,
+    list_versions,
+    list_workflows,
+    save_new,
+    save_version,
+)
+from gateway.threads.library_views import (
+    SavedWorkflow,
+    WorkflowSummary,
+    WorkflowVersion,
+    document_from_plan,
+)
+from gateway.threads.reads import read_thread
+from gateway.threads.schedules import delete_schedules_of
+
+router = APIRouter(tags=["library"], dependencies=AUTHENTICATED, responses=ERRORS)
+
+WorkflowIdPath = Annotated[str, Path(pattern=WORKFLOW_ID_PATTERN, description="A saved workflow.")]
+
+
+class SaveWorkflowRequest(BaseModel):
+    """The same body `execute` takes, so one file serves both."""
+
+    workflow_json: WorkflowJson
+
+
+class SaveThreadRequest(BaseModel):
+    workflow_id: LibraryId | None = Field(default=None, description="New id; generated if unset.")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class WorkflowPage(BaseModel):
+    workflows: list[WorkflowSummary]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+@router.post("/api/workflows", status_code=status.HTTP_201_CREATED, response_model=SavedWorkflow)
+async def save_workflow(
+    request: SaveWorkflowRequest, agent: AgentDep, user: CurrentUser, settings: SettingsDep
+) -> SavedWorkflow:
+    """Save a new workflow as version 1 (its id from the document, or generated).
+    An invalid document is refused as `execute` refuses it, and nothing is saved."""
+    return await save_new(agent, user.id, settings.workflow_limits(), request.workflow_json)
+
+
+@router.put("/api/workflows/{workflow_id}", response_model=SavedWorkflow)
+async def save_workflow_version(
+    workflow_id: WorkflowIdPath,
+    request: SaveWorkflowRequest,
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> SavedWorkflow:
+    """Save the next version; a document identical to the latest adds none."""
+    limits = settings.workflow_limits()
+    return await save_version(agent, user.id, limits, workflow_id, request.workflow_json)
+
+
+@router.get("/api/workflows", response_model=WorkflowPage)
+async def list_saved_workflows(
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> WorkflowPage:
+    """The latest version of each saved workflow, most recently saved first."""
+    limit = min(limit, settings.max_page_size)
+    found, total = await list_workflows(agent, user.id, limit=limit, offset=offset)
+    return WorkflowPage(
+        workflows=found,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
+    )
+
+
+@router.get("/api/workflows/{workflow_id}", response_model=SavedWorkflow)
+async def read_workflow(
+    workflow_id: WorkflowIdPath,
+    agent: AgentDep,
+    user: CurrentUser,
+    version: Annotated[Version | None, Query()] = None,
+) -> SavedWorkflow:
+    """The latest version with its document, or `?version=N`."""
+    return await get_workflow(agent, user.id, workflow_id, version)
+
+
+@router.get("/api/workflows/{workflow_id}/versions", response_model=list[WorkflowVersion])
+async def read_versions(
+    workflow_id: WorkflowIdPath, agent: AgentDep, user: CurrentUser
+) -> list[WorkflowVersion]:
+    """Every saved version, newest first."""
+    return await list_versions(agent, user.id, workflow_id)
+
+
+@router.delete("/api/workflows/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def forget_workflow(
+    workflow_id: WorkflowIdPath, agent: AgentDep, user: CurrentUser
+) -> Response:
+    """Delete a workflow, all its versions and its schedules; threads that ran it stay."""
+    await get_workflow(agent, user.id, workflow_id)  # 404 before anything is removed
+    await delete_schedules_of(agent, user.id, workflow_id)
+    await delete_workflow(agent, user.id, workflow_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/api/threads/{thread_id}/save-as-workflow",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SavedWorkflow,
+)
+async def save_thread_as_workflow(
+    thread_id: ThreadIdPath,
+    request: SaveThreadRequest,
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> SavedWorkflow:
+    """Save the workflow this thread ran (its plan) as a new library workflow."""
+    thread = await read_thread(agent, user.id, thread_id)
+    values: dict[str, Any] = thread.get("values") or {}
+    plan = values.get("plan") or []
+    if not plan:
+        raise Conflict(
+            "no_workflow", f"thread '{thread_id}' has no workflow to save", {"thread_id": thread_id}
+        )
+    ran = values.get("workflow") or {}
+    name = request.name or str(ran.get("name") or "workflow")
+    document = document_from_plan(plan, request.workflow_id or "", name, ran.get("retry"))
+    if not request.workflow_id:
+        del document["id"]
+    return await save_new(agent, user.id, settings.workflow_limits(), document)

@@ -1,9 +1,130 @@
-"""Placeholder, filled in by the schedules work."""
+"""Schedules: run a saved workflow on a cron (the Agent Server's crons)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, Field
+
+from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.models import LibraryId, Version, Webhook
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
+from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.schedules import (
+    Schedule,
+    change_schedule,
+    create_schedule,
+    delete_schedule,
+    find_schedules,
+    get_schedule,
+)
 
-router = APIRouter(dependencies=AUTHENTICATED, responses=ERRORS)
+router = APIRouter(
+    prefix="/api/schedules", tags=["schedules"], dependencies=AUTHENTICATED, responses=ERRORS
+)
+
+ScheduleIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A schedule id.")]
+Cron = Annotated[
+    str,
+    Field(
+        min_length=9,
+        max_length=200,
+        description="Five-field cron, e.g. `*/15 * * * *`; evaluated in `timezone` (UTC if unset).",
+        examples=["0 9 * * 1-5"],
+    ),
+]
+TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Paris"])]
+
+
+class ScheduleRequest(BaseModel):
+    workflow_id: LibraryId
+    version: Version | None = Field(default=None, description="Pin a version; else the latest.")
+    cron: Cron
+    timezone: TimeZone | None = None
+    end_time: datetime | None = Field(default=None, description="No runs after this time.")
+    enabled: bool = True
+    webhook: Webhook | None = None
+
+
+class ScheduleChange(BaseModel):
+    enabled: bool | None = None
+    cron: Cron | None = None
+    timezone: TimeZone | None = None
+    end_time: datetime | None = None
+
+
+class SchedulePage(BaseModel):
+    schedules: list[Schedule]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Schedule)
+async def add_schedule(
+    request: ScheduleRequest, agent: AgentDep, user: CurrentUser, settings: SettingsDep
+) -> Schedule:
+    """Run a saved workflow on a cron; each run gets a new thread naming the schedule."""
+    return await create_schedule(
+        agent,
+        user.id,
+        settings.assistant_id,
+        workflow_id=request.workflow_id,
+        version=request.version,
+        cron=request.cron,
+        timezone=request.timezone,
+        end_time=request.end_time,
+        enabled=request.enabled,
+        webhook=str(request.webhook) if request.webhook is not None else None,
+    )
+
+
+@router.get("", response_model=SchedulePage)
+async def list_schedules(
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    workflow_id: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SchedulePage:
+    """The caller's schedules, newest first."""
+    limit = min(limit, settings.max_page_size)
+    found, total = await find_schedules(
+        agent, user.id, workflow_id=workflow_id, limit=limit, offset=offset
+    )
+    return SchedulePage(
+        schedules=found,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if offset + limit < total else None,
+    )
+
+
+@router.get("/{schedule_id}", response_model=Schedule)
+async def read_schedule(
+    schedule_id: ScheduleIdPath, agent: AgentDep, user: CurrentUser
+) -> Schedule:
+    return await get_schedule(agent, user.id, schedule_id)
+
+
+@router.patch("/{schedule_id}", response_model=Schedule)
+async def update_schedule(
+    schedule_id: ScheduleIdPath, change: ScheduleChange, agent: AgentDep, user: CurrentUser
+) -> Schedule:
+    """Enable or disable it, or change its cron, timezone or end time."""
+    changes: dict[str, Any] = change.model_dump(exclude_unset=True)
+    return await change_schedule(agent, user.id, schedule_id, changes)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_schedule(
+    schedule_id: ScheduleIdPath, agent: AgentDep, user: CurrentUser
+) -> Response:
+    """No more runs; threads of earlier runs stay."""
+    await delete_schedule(agent, user.id, schedule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

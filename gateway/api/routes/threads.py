@@ -40,6 +40,12 @@ async def list_threads(
     user: CurrentUser,
     settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(max_length=200)] = None,
+    workflow_version: Annotated[
+        int | None, Query(ge=1, description="Threads that ran this saved version.")
+    ] = None,
+    schedule_id: Annotated[
+        str | None, Query(pattern=UUID_PATTERN, description="Threads a schedule started.")
+    ] = None,
     status: WorkflowStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -48,10 +54,15 @@ async def list_threads(
 ) -> ThreadPage:
     """Search workflow threads, newest first unless asked otherwise."""
     limit = min(limit, settings.max_page_size)
+    wanted = {
+        "workflow_id": workflow_id,
+        "workflow_version": workflow_version,
+        "schedule_id": schedule_id,
+    }
     found, total = await search_threads(
         agent,
         user.id,
-        workflow_id=workflow_id,
+        metadata={k: v for k, v in wanted.items() if v is not None},
         status=status,
         limit=limit,
         offset=offset,

@@ -1,0 +1,166 @@
+"""Schedules on the real Agent Server's crons, and completion webhooks received on
+loopback: one real minute boundary proves firing, following the latest version,
+pinning one, and that deleted and disabled schedules do not run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+
+from tests.integration.helpers import marker, wait_for_status
+from tests.webhook_receiver import WebhookReceiver
+
+
+def steps(tag: str, count: int, extra: str = "") -> dict[str, Any]:
+    items = [{"title": f"S{i}", "instructions": f"{tag} part {i}{extra}"} for i in range(count)]
+    return {"workflow_json": {"name": f"Scheduled {tag}", "steps": items}}
+
+
+async def scheduled_threads(gateway: httpx.AsyncClient, schedule_id: str) -> list[dict[str, Any]]:
+    page = await gateway.get("/api/threads", params={"schedule_id": schedule_id})
+    assert page.status_code == 200, page.text
+    threads: list[dict[str, Any]] = page.json()["threads"]
+    return threads
+
+
+async def test_schedules_fire_follow_versions_and_stop_when_deleted_or_disabled(
+    gateway: httpx.AsyncClient, bob: httpx.AsyncClient, webhooks: WebhookReceiver
+):
+    tag = marker()
+    workflow_id = f"sched-{tag}"
+    document = {**steps(tag, 1)["workflow_json"], "id": workflow_id}
+    saved = await gateway.post("/api/workflows", json={"workflow_json": document})
+    assert saved.status_code == 201, saved.text
+
+    async def schedule(**fields: Any) -> dict[str, Any]:
+        body = {"workflow_id": workflow_id, "cron": "* * * * *", **fields}
+        response = await gateway.post("/api/schedules", json=body)
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    latest = await schedule(webhook=webhooks.url(f"scheduled-{tag}"), timezone="Europe/Paris")
+    pinned = await schedule(version=1)
+    deleted = await schedule()
+    disabled = await schedule(enabled=False)
+    assert latest["next_run_at"] and latest["enabled"] and latest["version"] is None
+    assert (latest["timezone"], pinned["version"]) == ("Europe/Paris", 1)
+    assert latest["webhook"] == webhooks.url(f"scheduled-{tag}")
+
+    # A second version saved after scheduling is what the "latest" schedule runs.
+    await gateway.put(f"/api/workflows/{workflow_id}", json=steps(tag, 2))
+    assert (await gateway.delete(f"/api/schedules/{deleted['schedule_id']}")).status_code == 204
+    assert (await gateway.get(f"/api/schedules/{deleted['schedule_id']}")).status_code == 404
+    shown = (await gateway.get(f"/api/schedules/{disabled['schedule_id']}")).json()
+    assert shown["enabled"] is False
+
+    listed = (await gateway.get("/api/schedules", params={"workflow_id": workflow_id})).json()
+    assert {s["schedule_id"] for s in listed["schedules"]} == {
+        latest["schedule_id"],
+        pinned["schedule_id"],
+        disabled["schedule_id"],
+    }
+    assert listed["total"] == 3
+    assert (await bob.get(f"/api/schedules/{latest['schedule_id']}")).status_code == 404
+    bobs = (await bob.get("/api/schedules", params={"limit": 100})).json()["schedules"]
+    assert workflow_id not in {s["workflow_id"] for s in bobs}
+
+    # The next minute boundary (the in-memory scheduler looks every 5 s).
+    deadline = time.monotonic() + 80
+    while not (await scheduled_threads(gateway, latest["schedule_id"])) or not (
+        await scheduled_threads(gateway, pinned["schedule_id"])
+    ):
+        assert time.monotonic() < deadline, "no scheduled run within 80 s"
+        await asyncio.sleep(1)
+    ran_latest = (await scheduled_threads(gateway, latest["schedule_id"]))[0]
+    ran_pinned = (await scheduled_threads(gateway, pinned["schedule_id"]))[0]
+    done = await wait_for_status(gateway, ran_latest["thread_id"], {"completed"})
+    assert (done["workflow_id"], done["workflow_version"]) == (workflow_id, 2)
+    assert done["progress"]["total_steps"] == 2 and done["schedule_id"] == latest["schedule_id"]
+    done = await wait_for_status(gateway, ran_pinned["thread_id"], {"completed"})
+    assert (done["workflow_version"], done["progress"]["total_steps"]) == (1, 1)
+
+    # Both fired at that boundary; the deleted and the disabled one did not.
+    await asyncio.sleep(6)
+    assert await scheduled_threads(gateway, deleted["schedule_id"]) == []
+    assert await scheduled_threads(gateway, disabled["schedule_id"]) == []
+
+    posted = webhooks.wait_for(f"scheduled-{tag}")[0]
+    assert posted["status"] == "success" and posted["thread_id"] == ran_latest["thread_id"]
+    assert posted["metadata"]["schedule_id"] == latest["schedule_id"]
+
+    # Disabling and deleting the rest leaves nothing scheduled for this workflow.
+    off = await gateway.patch(f"/api/schedules/{latest['schedule_id']}", json={"enabled": False})
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
+    listed = (await gateway.get("/api/schedules", params={"workflow_id": workflow_id})).json()
+    assert listed["total"] == 0
+
+
+async def test_invalid_cron_timezone_and_webhook_name_the_field(gateway: httpx.AsyncClient):
+    tag = marker()
+    workflow_id = f"bad-{tag}"
+    document = {**steps(tag, 1)["workflow_json"], "id": workflow_id}
+    await gateway.post("/api/workflows", json={"workflow_json": document})
+    cases = [
+        ({"cron": "every day"}, "cron"),
+        ({"cron": "61 * * * *"}, "cron"),
+        ({"cron": "*/5 * * * * *"}, "cron"),  # seconds: refused, a run per second
+        ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone"),
+        ({"cron": "0 9 * * *", "webhook": "ftp://example.com/x"}, "webhook"),
+    ]
+    for fields, field in cases:
+        response = await gateway.post("/api/schedules", json={"workflow_id": workflow_id, **fields})
+        assert response.status_code == 422, (fields, response.text)
+        body = response.json()
+        named = body["details"]["field"] if isinstance(body["details"], dict) else body["message"]
+        assert field in named, (fields, body)
+    missing = await gateway.post(
+        "/api/schedules", json={"workflow_id": f"no-{tag}", "cron": "0 9 * * *"}
+    )
+    assert missing.status_code == 404
+    listed = (await gateway.get("/api/schedules", params={"workflow_id": workflow_id})).json()
+    assert listed["total"] == 0
+
+    good = await gateway.post(
+        "/api/schedules", json={"workflow_id": workflow_id, "cron": "0 9 * * *"}
+    )
+    schedule_id = good.json()["schedule_id"]
+    bad = await gateway.patch(f"/api/schedules/{schedule_id}", json={"cron": "nonsense here x y z"})
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "cron"
+    moved = await gateway.patch(f"/api/schedules/{schedule_id}", json={"cron": "30 8 * * 1-5"})
+    assert moved.json()["cron"] == "30 8 * * 1-5"
+    await gateway.delete(f"/api/schedules/{schedule_id}")
+
+
+async def test_execute_webhooks_for_a_completed_and_a_failed_run(
+    gateway: httpx.AsyncClient, webhooks: WebhookReceiver
+):
+    tag = marker()
+    ok = await gateway.post(
+        "/api/workflow/execute", json={**steps(tag, 1), "webhook": webhooks.url(f"ok-{tag}")}
+    )
+    failing = await gateway.post(
+        "/api/workflow/execute",
+        json={**steps(tag, 1, " [fail]"), "webhook": webhooks.url(f"failed-{tag}")},
+    )
+    assert ok.status_code == failing.status_code == 202, (ok.text, failing.text)
+    completed = webhooks.wait_for(f"ok-{tag}")[0]
+    assert completed["status"] == "success"
+    assert completed["thread_id"] == ok.json()["thread_id"]
+    assert completed["run_id"] == ok.json()["execution_id"].split(".")[1]
+    assert completed["values"]["phase"] == "done"
+    failed = webhooks.wait_for(f"failed-{tag}")[0]
+    assert failed["status"] == "error" and failed["thread_id"] == failing.json()["thread_id"]
+    assert failed["error"]
+    # Exactly one POST each.
+    await asyncio.sleep(1)
+    assert len(webhooks.posts_to(f"ok-{tag}")) == len(webhooks.posts_to(f"failed-{tag}")) == 1
+
+    bad = await gateway.post(
+        "/api/workflow/execute", json={**steps(tag, 1), "webhook": "not a url"}
+    )
+    assert bad.status_code == 422 and "webhook" in bad.text
