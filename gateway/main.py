@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from gateway.api.app import create_app
+from gateway.api.logs import configure_logging
 from gateway.settings import Settings, get_settings
 
 logger = logging.getLogger("gateway")
@@ -23,9 +24,7 @@ def app() -> FastAPI:
         for line in config_problems(exc):
             logger.error("configuration: %s", line)
         sys.exit(2)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)
 
 

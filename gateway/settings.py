@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -63,6 +64,15 @@ class Settings(CredentialSettings):
     )
 
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or one JSON object per line."
+    )
+    metrics: Literal["off", "open", "token"] = Field(
+        default="open", description="GET /metrics: not served, served to anyone, or bearer only."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="The bearer token /metrics asks for when metrics is 'token'."
+    )
 
     @model_validator(mode="after")
     def _auth_is_configured(self) -> Settings:
@@ -73,6 +83,11 @@ class Settings(CredentialSettings):
             )
         if len(self.service_key.get_secret_value()) < 16:
             raise ValueError("THREADGATE_SERVICE_KEY must be at least 16 characters")
+        token = self.metrics_token.get_secret_value() if self.metrics_token else ""
+        if self.metrics == "token" and len(token) < 16:
+            raise ValueError(
+                "THREADGATE_METRICS=token needs THREADGATE_METRICS_TOKEN, at least 16 characters"
+            )
         return self
 
     def workflow_limits(self) -> WorkflowLimits:

@@ -16,12 +16,15 @@ from langgraph_sdk.client import LangGraphClient
 from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
+from gateway.api.metrics import process_ended
 from gateway.api.monitor import monitor_files, to_monitor
+from gateway.api.observe import Observe
 from gateway.api.routes import (
     control,
     health,
     library,
     maintenance,
+    metrics,
     schedules,
     stream,
     threads,
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
                     await retention
             if owned:
                 await app.state.agent.aclose()
+            process_ended()
 
     app = FastAPI(
         title="Threadgate",
@@ -74,8 +78,13 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     announce(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    # Outermost, around even the server-error handler: its log line and 500 get the id too.
+    inner, counted = app.build_middleware_stack, settings.metrics != "off"
+    app.build_middleware_stack = lambda: Observe(inner(), metrics=counted)  # type: ignore[method-assign]
     for module in (health, workflow, library, schedules, stream, maintenance, threads, control):
         app.include_router(module.router)
+    if settings.metrics != "off":
+        app.include_router(metrics.router)
     app.mount("/ui", monitor_files(), name="monitor")
     app.add_api_route("/", to_monitor, include_in_schema=False)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -1,7 +1,8 @@
 """Every failure becomes one JSON shape: `{"error": code, "message": text, "details": ...}`.
 
 `describe` is the single mapping; the HTTP exception handlers and the WebSocket
-error frames both use it, so a failure reads the same on either transport.
+error frames both use it, so a failure reads the same on either transport, and each
+Agent Server failure that reaches a caller is counted here once, by kind.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from langgraph_sdk.errors import APIStatusError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from gateway.threads.errors import AnswerRequired, Conflict, NotFound, NotSupported, ThreadError
+from gateway.api.metrics import count_agent_error
+from gateway.threads.errors import (
+    AnswerRequired,
+    Conflict,
+    Invalid,
+    NotFound,
+    NotSupported,
+    ThreadError,
+)
 from gateway.workflows.parser import WorkflowValidationError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +69,7 @@ _THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (AnswerRequired, 422),
+    (Invalid, 422),
     (NotSupported, 422),
     (ThreadError, 400),
 ]
@@ -87,16 +97,19 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
         # Client bodies are parsed elsewhere; this is the Agent Server (or a proxy before
         # it) answering something that is not JSON.
         logger.warning("agent server answered an unreadable body")
+        count_agent_error("unreadable")
         return 502, ErrorBody(
             error="agent_error", message="The agent server's answer could not be read."
         )
     if isinstance(exc, httpx.TimeoutException):
         logger.warning("agent server timed out: %s", type(exc).__name__)
+        count_agent_error("timeout")
         return 504, ErrorBody(
             error="agent_timeout", message="The agent server did not answer in time."
         )
     if isinstance(exc, httpx.TransportError):
         logger.warning("agent server unreachable: %s", type(exc).__name__)
+        count_agent_error("unavailable")
         return 503, ErrorBody(
             error="agent_unavailable", message="The agent server cannot be reached."
         )
@@ -107,9 +120,16 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
 def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
     status = exc.status_code
     if status in _PASSED_THROUGH:
+        count_agent_error(_PASSED_THROUGH[status])
         return status, ErrorBody(error=_PASSED_THROUGH[status], message=exc.message)
     # A 401/403 means the gateway's own service credential is wrong: not the caller's fault.
     logger.error("agent server answered %s: %s", status, exc.message)
+    if status >= 500:
+        count_agent_error("server_error")
+    elif status in (401, 403):
+        count_agent_error("refused")
+    else:
+        count_agent_error("unexpected_status")
     return 502, ErrorBody(
         error="agent_error",
         message=f"The agent server failed ({status}).",

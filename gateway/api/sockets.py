@@ -79,7 +79,8 @@ async def serve(websocket: WebSocket, work: Work) -> None:
         await work(user.id, remember)
     except WebSocketDisconnect:
         # Runs are background runs: the run goes on and its thread keeps every step.
-        logger.info("stream client left; %s continues", execution or "nothing started")
+        started = execution.execution_id if execution else "nothing started"
+        logger.info("stream client left; %s continues", started)
         return
     except FrameRefused as exc:
         await _refuse(websocket, exc)

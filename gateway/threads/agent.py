@@ -2,16 +2,25 @@
 
 Every call names its user explicitly (`as_user`), carried next to the service key;
 the client refuses to send a call that names nobody, so a forgotten user fails loudly
-instead of acting for the wrong person.
+instead of acting for the wrong person. Each call also carries the id of the request it
+is made for (`request_id`, set by the HTTP face), so one id follows a request through
+the gateway's log and the Agent Server's.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
 from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
 from gateway.settings import Settings
+
+REQUEST_ID_HEADER = "x-request-id"
+# The id of the request being served in this context (None outside one: the scheduled
+# prune, start-up). Set by `gateway.api.observe`; read by each Agent Server call and log line.
+request_id: ContextVar[str | None] = ContextVar("threadgate_request_id", default=None)
 
 
 def as_user(user: str) -> dict[str, str]:
@@ -46,12 +55,15 @@ def connect(
         ),
         timeout=httpx.Timeout(settings.agent_timeout_seconds, connect=5),
         headers=headers,
-        event_hooks={"request": [_names_a_user]},
+        event_hooks={"request": [_before_each_call]},
     )
     return LangGraphClient(http)
 
 
-async def _names_a_user(request: httpx.Request) -> None:
+async def _before_each_call(request: httpx.Request) -> None:
     if not request.url.path.endswith("/ok") and not request.headers.get(USER_HEADER):
         # The liveness probe acts for nobody; everything else must say who it is for.
         raise RuntimeError(f"refusing to call the Agent Server for nobody: {request.url.path}")
+    current = request_id.get()
+    if current is not None:
+        request.headers[REQUEST_ID_HEADER] = current

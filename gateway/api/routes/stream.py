@@ -7,10 +7,16 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket
 from langgraph_sdk.client import LangGraphClient
+from prometheus_client import Counter
 
 from gateway.api.deps import AgentDep, SettingsDep
 from gateway.api.errors import ErrorBody
 from gateway.api.frames import StreamFrames, end_frame, error_frame, run_error, started_frame
+from gateway.api.metrics import (
+    STEPS_FINISHED_EXECUTE,
+    STEPS_FINISHED_REJOIN,
+    WORKFLOWS_STARTED_WEBSOCKET,
+)
 from gateway.api.models import ExecuteRequest
 from gateway.api.routes.common import execute
 from gateway.api.sockets import first_message, serve
@@ -34,9 +40,10 @@ async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: Settin
     async def work(user: str, remember: Callable[[Execution], None]) -> None:
         request = ExecuteRequest.model_validate(await first_message(websocket, settings))
         execution = await execute(agent, user, settings, request)
+        WORKFLOWS_STARTED_WEBSOCKET.inc()
         remember(execution)
         await websocket.send_json(started_frame(execution))
-        await relay(websocket, agent, user, execution)
+        await relay(websocket, agent, user, execution, STEPS_FINISHED_EXECUTE)
 
     await serve(websocket, work)
 
@@ -60,15 +67,22 @@ async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentD
         execution = Execution(thread_id=thread_id, run_id=runs[0]["run_id"])
         remember(execution)
         await websocket.send_json(started_frame(execution))
-        await relay(websocket, agent, user, execution)
+        await relay(websocket, agent, user, execution, STEPS_FINISHED_REJOIN)
 
     await serve(websocket, work)
 
 
 async def relay(
-    websocket: WebSocket, agent: LangGraphClient, user: str, execution: Execution
+    websocket: WebSocket,
+    agent: LangGraphClient,
+    user: str,
+    execution: Execution,
+    steps_finished: Counter,
 ) -> None:
-    """Forward the run's events as frames, then the final `end` or `error` frame."""
+    """Forward the run's events as frames, then the final `end` or `error` frame.
+
+    Each `step_finished` progress frame relayed counts in `steps_finished`.
+    """
     failure = None
     frames = StreamFrames()
     # last_event_id "-1" replays from the run's first event, so nothing emitted
@@ -80,6 +94,8 @@ async def relay(
         frame = frames.frame_for(part)
         if frame is not None:
             await websocket.send_json(frame)
+            if frame["type"] == "progress" and frame["event"] == "step_finished":
+                steps_finished.inc()
     await agent.runs.join(execution.thread_id, execution.run_id, headers=as_user(user))
     if failure is not None:
         # The stream's own message can be a generic "internal error"; the step's recorded

@@ -7,6 +7,7 @@ from langgraph_sdk.errors import NotFoundError
 
 from agents.contract import WorkflowStatus
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.metrics import WORKFLOWS_STARTED_REST
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, execute
 from gateway.threads.agent import as_user
@@ -35,6 +36,7 @@ async def execute_workflow(
 ) -> ExecutionAccepted:
     """Validate a workflow and start it in the background on a new or existing thread."""
     execution = await execute(agent, user.id, settings, request)
+    WORKFLOWS_STARTED_REST.inc()
     return ExecutionAccepted(
         execution_id=execution.execution_id,
         thread_id=execution.thread_id,

@@ -1,0 +1,70 @@
+"""The gateway's log lines: text or JSON, each naming the request it was written for.
+
+One handler on the root logger, with uvicorn's own loggers sent through it too, so
+every line has one shape: text `time LEVEL logger [request_id]: message` (`-` outside
+a request), or with `THREADGATE_LOG_FORMAT=json` one JSON object per line with `time`,
+`level`, `logger`, `message`, `request_id` (null outside a request) and, for an
+error, `exception`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from gateway.threads.agent import request_id
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request being served, if any."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = request_id.get()
+        if current is not None:
+            record.request_id = current
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; a message's newlines are escaped, never written."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        line: dict[str, Any] = {
+            "time": f"{stamp}.{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str, log_format: str) -> None:
+    """Root logs at `level` through one stderr handler, text or JSON, with request ids."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT, defaults={"request_id": "-"}))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in UVICORN_LOGGERS:
+        # uvicorn set up its own handlers before calling our factory; use ours instead.
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers.clear()
+        uvicorn_logger.propagate = True
