@@ -72,6 +72,7 @@ WORKFLOWS_STARTED_WEBSOCKET = WORKFLOWS_STARTED.labels("websocket")
 STEPS_FINISHED_EXECUTE = STEPS_FINISHED.labels("execute")
 STEPS_FINISHED_REJOIN = STEPS_FINISHED.labels("rejoin")
 
+
 class RequestMetrics:
     """The per-request counts, with each label combination's children looked up once.
 

@@ -12,6 +12,7 @@ from websockets.sync.client import connect
 
 # Exit codes a script can branch on (documented in the README).
 OK, FAILED, USAGE, NOT_FOUND, CONFLICT, UNAUTHORIZED, UNAVAILABLE = 0, 1, 2, 3, 4, 5, 6
+INTERRUPTED = 130  # Ctrl-C, as a shell reports a process SIGINT stopped
 
 
 class CommandError(Exception):
@@ -22,6 +23,11 @@ class CommandError(Exception):
         self.code = code
         self.message = message
         self.body = body or {"error": "cli_error", "message": message}
+
+
+def given(options: dict[str, Any]) -> dict[str, Any]:
+    """The options the person actually set (a query or body leaves the others out)."""
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def exit_code_for(status: int) -> int:

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tests.integration.conftest import Stack
 from tests.integration.helpers import ALICE_KEY, marker, react_flow
 from tools.launcher import ROOT, free_port
@@ -113,7 +115,13 @@ def test_pause_resume_recover_and_prune_from_the_terminal(stack: Stack, tmp_path
 
     listed = cli(stack, "recover", "--dry-run", "--workflow-id", f"wf-{tag}")
     assert thread_id in listed.stdout and listed.returncode == 0
-    recovered = json.loads(cli(stack, "--json", "recover", "--workflow-id", f"wf-{tag}").stdout)
+    # Without --apply, recover only lists (as prune does): the thread stays failed.
+    preview = json.loads(cli(stack, "recover", "--workflow-id", f"wf-{tag}", "--json").stdout)
+    assert [t["thread_id"] for t in preview] == [thread_id]
+    assert reaches("failed", timeout=1)["status"] == "failed"
+    recovered = json.loads(
+        cli(stack, "--json", "recover", "--apply", "--workflow-id", f"wf-{tag}").stdout
+    )
     assert recovered == [
         {
             "thread_id": thread_id,
@@ -131,3 +139,112 @@ def test_pause_resume_recover_and_prune_from_the_terminal(stack: Stack, tmp_path
     assert dry.returncode == 0 and dry.stdout.startswith("would prune")
     answered = cli(stack, "resume", thread_id, "--approve")  # nothing is waiting: a conflict
     assert answered.returncode == 4, answered.stderr
+
+
+def test_global_options_go_before_or_after_the_command(stack: Stack, tmp_path: Path):
+    tag = marker()
+    workflow = tmp_path / "flow.json"
+    workflow.write_text(json.dumps(react_flow(tag, steps=1)))
+    frames = cli(stack, "run", str(workflow), "--follow", "--json")
+    assert frames.returncode == 0, frames.stderr
+    thread_id = json.loads(frames.stdout.splitlines()[0])["thread_id"]
+
+    before = cli(stack, "--json", "threads", "list", "--workflow-id", f"wf-{tag}")
+    after = cli(stack, "threads", "list", "--workflow-id", f"wf-{tag}", "--json")
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before.stdout
+    assert [t["thread_id"] for t in json.loads(after.stdout)["threads"]] == [thread_id]
+    # A key or URL given after the command is the one used.
+    keyed = cli(stack, "threads", "show", thread_id, "--api-key", ALICE_KEY, key="wrong-key")
+    assert keyed.returncode == 0, keyed.stderr
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    assert cli(stack, "threads", "show", thread_id, "--url", nowhere).returncode == 6
+
+
+def test_every_example_is_one_file_for_curl_and_the_cli(stack: Stack):
+    for path in sorted((ROOT / "examples").glob("*.json")):
+        # What `curl -d @file` sends: the file's bytes as they are.
+        sent = httpx.post(
+            f"{stack.gateway_url}/api/workflow/execute",
+            content=path.read_bytes(),
+            headers={"content-type": "application/json", "X-API-Key": ALICE_KEY},
+            timeout=30,
+        )
+        assert sent.status_code == 202, (path.name, sent.text)
+        started = cli(stack, "--json", "run", str(path))
+        assert started.returncode == 0, (path.name, started.stderr)
+        assert json.loads(started.stdout)["status"] == "pending"
+
+
+def test_workflow_library_and_schedules_from_the_terminal(stack: Stack, tmp_path: Path):
+    tag = marker()
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"workflow_json": react_flow(tag, steps=2)}))
+    saved = cli(stack, "workflows", "save", str(request), "--json")
+    assert saved.returncode == 0, saved.stderr
+    record = json.loads(saved.stdout)
+    workflow_id = record["workflow_id"]
+    assert (workflow_id, record["version"], record["step_count"]) == (f"wf-{tag}", 1, 2)
+    assert cli(stack, "workflows", "save", str(request)).returncode == 4  # it exists
+
+    bare = tmp_path / "bare.json"  # a bare workflow document is accepted too
+    bare.write_text(json.dumps(react_flow(tag, steps=3)))
+    updated = json.loads(cli(stack, "--json", "workflows", "update", workflow_id, str(bare)).stdout)
+    assert (updated["version"], updated["step_count"]) == (2, 3)
+    shown = cli(stack, "workflows", "show", workflow_id, "--version", "1")
+    assert shown.returncode == 0 and "version:      1" in shown.stdout and "Step 2" in shown.stdout
+    versions = json.loads(cli(stack, "workflows", "versions", workflow_id, "--json").stdout)
+    assert [v["version"] for v in versions] == [2, 1]
+    listed = cli(stack, "workflows", "list", "--limit", "100")
+    assert listed.returncode == 0 and workflow_id in listed.stdout
+
+    frames = cli(stack, "workflows", "run", workflow_id, "--version", "1", "--follow", "--json")
+    assert frames.returncode == 0, frames.stderr
+    parsed = [json.loads(line) for line in frames.stdout.splitlines()]
+    assert parsed[0]["type"] == "started" and parsed[-1]["type"] == "end"
+    thread_id = parsed[0]["thread_id"]
+    assert parsed[-1]["progress"]["completed_steps"] == 2  # version 1 has two steps
+    found = cli(stack, "--json", "threads", "list", "--workflow-id", workflow_id)
+    by_version = json.loads(
+        cli(stack, "threads", "list", "--workflow-version", "1", "--json").stdout
+    )
+    assert thread_id in found.stdout
+    assert thread_id in [t["thread_id"] for t in by_version["threads"]]
+    human = cli(stack, "threads", "list", "--workflow-id", workflow_id)
+    assert "v1" in human.stdout and thread_id in human.stdout
+
+    copied = cli(
+        stack, "threads", "save-as-workflow", thread_id, "--id", f"copy-{tag}", "--name", "Copy"
+    )
+    assert copied.returncode == 0, copied.stderr
+    copy = json.loads(cli(stack, "workflows", "show", f"copy-{tag}", "--json").stdout)
+    assert (copy["name"], copy["version"], copy["step_count"]) == ("Copy", 1, 2)
+
+    created = cli(
+        stack, "schedules", "create", workflow_id, "--cron", "*/5 * * * *", "--disabled", "--json"
+    )
+    assert created.returncode == 0, created.stderr
+    schedule = json.loads(created.stdout)
+    schedule_id = schedule["schedule_id"]
+    assert (schedule["workflow_id"], schedule["enabled"], schedule["version"]) == (
+        workflow_id,
+        False,
+        None,
+    )
+    by_schedule = cli(stack, "threads", "list", "--schedule-id", schedule_id, "--json")
+    assert json.loads(by_schedule.stdout)["threads"] == []  # created disabled: never fired
+    mine = json.loads(
+        cli(stack, "schedules", "list", "--workflow-id", workflow_id, "--json").stdout
+    )
+    assert [s["schedule_id"] for s in mine["schedules"]] == [schedule_id]
+    assert "enabled:      no" in cli(stack, "schedules", "show", schedule_id).stdout
+    enabled = json.loads(cli(stack, "--json", "schedules", "enable", schedule_id).stdout)
+    assert enabled["enabled"] is True and enabled["next_run_at"]
+    disabled = json.loads(cli(stack, "schedules", "disable", schedule_id, "--json").stdout)
+    assert disabled["enabled"] is False
+    assert cli(stack, "--json", "schedules", "delete", schedule_id).stdout == ""
+    assert cli(stack, "schedules", "show", schedule_id).returncode == 3
+
+    for gone in (workflow_id, f"copy-{tag}"):
+        assert cli(stack, "workflows", "delete", gone).returncode == 0
+        assert cli(stack, "workflows", "show", gone).returncode == 3

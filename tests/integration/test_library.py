@@ -86,7 +86,7 @@ async def test_invalid_document_is_refused_like_execute_and_nothing_saved(
 ):
     tag = marker()
     bad = react_flow(tag, steps=2)
-    bad["nodes"][0]["type"] = "teleport"  # type: ignore[index]
+    bad["nodes"][0]["type"] = "teleport"
     refused = await gateway.post("/api/workflows", json={"workflow_json": bad})
     executed = await gateway.post("/api/workflow/execute", json={"workflow_json": bad})
     assert refused.status_code == executed.status_code == 422
@@ -164,10 +164,10 @@ async def test_another_users_library_is_their_own(
 async def test_a_finished_run_saved_as_a_new_workflow(gateway: httpx.AsyncClient):
     tag = marker()
     flow = react_flow(tag, steps=2)
-    flow["nodes"].append(  # type: ignore[attr-defined]
+    flow["nodes"].append(
         {"id": "ok", "type": "approval", "data": {"label": "OK?", "question": f"{tag} ship?"}}
     )
-    flow["edges"].append({"id": "e9", "source": "n2", "target": "ok"})  # type: ignore[attr-defined]
+    flow["edges"].append({"id": "e9", "source": "n2", "target": "ok"})
     started = await gateway.post("/api/workflow/execute", json={"workflow_json": flow})
     thread_id = started.json()["thread_id"]
     await wait_for_status(gateway, thread_id, {"waiting"})
