@@ -112,7 +112,20 @@ async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Fil
 @auth.on.crons
 async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """Crons (schedules): the same rule as threads."""
+    if isinstance(value, dict) and value.get("end_time") and _in_memory_runtime():
+        # runtime-inmem keeps end_time as the string it was sent and then compares it
+        # with a datetime: the scheduler's loop fails, and no cron of anyone fires.
+        raise Auth.exceptions.HTTPException(
+            status_code=422,
+            detail="end_time is not supported by the in-memory runtime; "
+            "disable or delete the schedule instead",
+        )
     return _owner_only(ctx, value)
+
+
+def _in_memory_runtime() -> bool:
+    # `langgraph dev` sets this; the platform's images run the Postgres runtime.
+    return os.environ.get("LANGGRAPH_RUNTIME_EDITION", "inmem") == "inmem"
 
 
 def _owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:

@@ -88,6 +88,8 @@ async def load_workflow(state: WorkflowState) -> dict[str, Any]:
     store = get_store()
     name = ref["workflow_id"]
     owner = str(get_config()["configurable"].get("langgraph_auth_user_id") or "")
+    if not owner:
+        raise NotInLibrary("a library workflow runs only for its owner; this run names nobody")
     version = ref.get("version")
     if version is None:
         latest = await store.aget(library_namespace(owner), name)

@@ -60,11 +60,14 @@ async def plan_for(
         raise ValueError("a follow-up needs a thread_id and a message")
     thread = await agent.threads.get(thread_id, headers=as_user(user))
     metadata = thread.get("metadata") or {}
-    return follow_up_plan(
+    plan = follow_up_plan(
         message,
         workflow_id=str(metadata.get("workflow_id") or "follow-up"),
         name=str(metadata.get("workflow_name") or "follow-up"),
     )
+    # Still that saved workflow's thread: searches by its version keep finding it.
+    version = metadata.get("workflow_version")
+    return plan.model_copy(update={"version": version if isinstance(version, int) else None})
 
 
 def run_input(plan: WorkflowPlan) -> dict[str, Any]:

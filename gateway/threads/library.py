@@ -173,7 +173,7 @@ async def _write(
     item = {
         **summary.model_dump(mode="json"),
         "workflow_json": document,
-        "plan": plan.model_dump(mode="json", include={"workflow_id", "name", "steps"}),
+        "plan": plan.model_dump(mode="json", include={"workflow_id", "name", "steps", "retry"}),
         # What the agent starts from when a schedule runs this version.
         "run": run_input(plan),
     }

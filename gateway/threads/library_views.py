@@ -32,7 +32,7 @@ class WorkflowVersion(BaseModel):
 
 def document_from_plan(
     plan_steps: list[dict[str, Any]],
-    workflow_id: str,
+    workflow_id: str | None,
     name: str,
     retry: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -44,7 +44,9 @@ def document_from_plan(
         steps.append(
             {"id": step["id"], "type": step["type"], "title": step["title"], text: step["prompt"]}
         )
-    document: dict[str, Any] = {"id": workflow_id, "name": name, "steps": steps}
+    document: dict[str, Any] = {"name": name, "steps": steps}
+    if workflow_id:
+        document["id"] = workflow_id
     if retry:
         document["retry"] = retry
     return document

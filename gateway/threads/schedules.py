@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import UnprocessableEntityError
+from langgraph_sdk.errors import BadRequestError, UnprocessableEntityError
 from langgraph_sdk.schema import Cron
 from pydantic import BaseModel, Field
 
@@ -71,13 +71,12 @@ async def create_schedule(
     webhook: str | None,
 ) -> Schedule:
     cron = check_cron(cron)
-    plan = await saved_plan(agent, user, workflow_id, version)  # 404 if not saved
+    await saved_plan(agent, user, workflow_id, version)  # 404 if not saved
     schedule_id = str(uuid.uuid4())
     metadata: dict[str, Any] = {
         **KIND,
         "schedule_id": schedule_id,
         "workflow_id": workflow_id,
-        "workflow_name": plan.name,
     }
     if version is not None:
         metadata["workflow_version"] = version
@@ -129,7 +128,12 @@ async def get_schedule(agent: LangGraphClient, user: str, schedule_id: str) -> S
 async def change_schedule(
     agent: LangGraphClient, user: str, schedule_id: str, changes: dict[str, Any]
 ) -> Schedule:
-    """Enable, disable, re-time: only the given fields change."""
+    """Enable, disable, re-time: only the given fields change (`end_time` None clears it)."""
+    for field in ("enabled", "cron", "timezone"):
+        if field in changes and changes[field] is None:
+            raise Invalid(field, f"{field} cannot be null; leave it out to keep it")
+    if not changes:
+        raise Invalid("body", "nothing to change: send enabled, cron, timezone or end_time")
     cron = await _cron(agent, user, schedule_id)
     if "cron" in changes:
         changes["schedule"] = check_cron(changes.pop("cron"))
@@ -185,14 +189,17 @@ async def _cron(agent: LangGraphClient, user: str, schedule_id: str) -> Cron:
 
 
 async def _refusing_invalid(call: Any) -> Any:
-    """The Agent Server checks cron, timezone and webhook: its 422 names the field."""
+    """The Agent Server checks cron, timezone, webhook and end time; its refusal (422,
+    or 400 for a cron or timezone its parser rejects later) becomes a 422 naming the field."""
     try:
         return await call
-    except UnprocessableEntityError as exc:
+    except (UnprocessableEntityError, BadRequestError) as exc:
         text = exc.message or ""
-        lowered = text.lower()
+        lowered = text.lower().replace("_", " ")
+        # Whatever else it refuses is about when to run (e.g. "failed to find next
+        # date" for a cron that can never fire).
         field = next(
             (f for f in ("timezone", "webhook", "end_time") if f.replace("_", " ") in lowered),
-            "cron" if "cron" in lowered else "body",
+            "cron",
         )
         raise Invalid(field, text) from None

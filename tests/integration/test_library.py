@@ -3,6 +3,8 @@ delete; a finished run saved as a new workflow."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
@@ -193,3 +195,37 @@ async def test_a_finished_run_saved_as_a_new_workflow(gateway: httpx.AsyncClient
 
     generated = await gateway.post(f"/api/threads/{thread_id}/save-as-workflow", json={})
     assert generated.status_code == 201 and generated.json()["workflow_id"].startswith("wf-")
+
+
+async def test_a_saved_workflows_own_retry_setting_holds_when_run_by_id(
+    stack: Stack, gateway: httpx.AsyncClient
+):
+    tag = marker()
+    document = {**plain(f"{tag} [fail 3 times]", 1, f"retry-{tag}"), "retry": {"max_attempts": 4}}
+    await gateway.post("/api/workflows", json={"workflow_json": document})
+    started = await gateway.post("/api/workflow/execute", json={"workflow_id": f"retry-{tag}"})
+    done = await wait_for_status(gateway, started.json()["thread_id"], {"completed", "failed"})
+    assert done["status"] == "completed", done
+    assert next(iter(done["results"].values()))["attempts"] == 4
+
+
+async def test_a_follow_up_keeps_the_threads_saved_version(gateway: httpx.AsyncClient):
+    tag = marker()
+    await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, f"fu-{tag}")})
+    started = await gateway.post("/api/workflow/execute", json={"workflow_id": f"fu-{tag}"})
+    thread_id = started.json()["thread_id"]
+    await wait_for_status(gateway, thread_id, {"completed"})
+    follow = {"thread_id": thread_id, "message": f"{tag} and then?"}
+    execution = (await gateway.post("/api/workflow/execute", json=follow)).json()["execution_id"]
+    for _ in range(300):
+        ran = (await gateway.get(f"/api/workflow/execution/{execution}")).json()
+        if ran["status"] == "completed":
+            break
+        await asyncio.sleep(0.1)
+    assert ran["status"] == "completed", ran
+    done = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    assert "follow-up" in done["results"] and done["metadata"]["workflow_version"] == 1
+    found = await gateway.get(
+        "/api/threads", params={"workflow_id": f"fu-{tag}", "workflow_version": 1}
+    )
+    assert [t["thread_id"] for t in found.json()["threads"]] == [thread_id]

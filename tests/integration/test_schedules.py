@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
+from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import UnprocessableEntityError
 
 from tests.integration.helpers import marker, wait_for_status
 from tests.webhook_receiver import WebhookReceiver
@@ -111,6 +115,12 @@ async def test_invalid_cron_timezone_and_webhook_name_the_field(gateway: httpx.A
         ({"cron": "*/5 * * * * *"}, "cron"),  # seconds: refused, a run per second
         ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone"),
         ({"cron": "0 9 * * *", "webhook": "ftp://example.com/x"}, "webhook"),
+        # Private addresses are refused by langgraph.json's policy (no SSRF into the LAN).
+        ({"cron": "0 9 * * *", "webhook": "http://10.1.2.3/hook"}, "webhook"),
+        ({"cron": "0 0 31 2 *"}, "cron"),  # never fires
+        ({"cron": "@daily"}, "cron"),
+        # runtime-inmem would stop every schedule's firing over one end_time.
+        ({"cron": "0 9 * * *", "end_time": "2030-01-01T00:00:00Z"}, "end_time"),
     ]
     for fields, field in cases:
         response = await gateway.post("/api/schedules", json={"workflow_id": workflow_id, **fields})
@@ -133,7 +143,25 @@ async def test_invalid_cron_timezone_and_webhook_name_the_field(gateway: httpx.A
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "cron"
     moved = await gateway.patch(f"/api/schedules/{schedule_id}", json={"cron": "30 8 * * 1-5"})
     assert moved.json()["cron"] == "30 8 * * 1-5"
+    for change, field in (({"cron": None}, "cron"), ({"enabled": None}, "enabled"), ({}, "body")):
+        refused = await gateway.patch(f"/api/schedules/{schedule_id}", json=change)
+        assert refused.status_code == 422, (change, refused.text)
+        assert refused.json()["details"]["field"] == field
+    later = await gateway.patch(
+        f"/api/schedules/{schedule_id}", json={"end_time": "2030-01-01T00:00:00Z"}
+    )
+    assert later.status_code == 422 and later.json()["details"]["field"] == "end_time"
     await gateway.delete(f"/api/schedules/{schedule_id}")
+
+
+async def test_the_agent_server_itself_refuses_end_time_on_the_in_memory_runtime(
+    sdk: LangGraphClient,
+):
+    """A script's own cron with an end time would stop everyone's schedules there."""
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.crons.create(
+            "workflow", schedule="0 9 * * *", input={}, end_time=datetime(2030, 1, 1, tzinfo=UTC)
+        )
 
 
 async def test_execute_webhooks_for_a_completed_and_a_failed_run(

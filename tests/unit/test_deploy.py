@@ -259,3 +259,11 @@ def test_every_gateway_setting_can_reach_the_gateway():
     # Development-only, or a file the container would need mounted.
     wanted -= {"THREADGATE_AUTH_DISABLED", "THREADGATE_JWT_PUBLIC_KEY_FILE"}
     assert wanted <= passed, sorted(wanted - passed)
+
+
+def test_production_webhooks_go_only_to_public_https_hosts():
+    """The deployed policy (the tests' own copy relaxes it for their loopback receiver)."""
+    policy = CONFIG["webhooks"]["url"]
+    assert policy["require_https"] is True
+    assert policy["disable_loopback"] is True
+    assert policy["disable_private_ips"] is True

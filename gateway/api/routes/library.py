@@ -148,7 +148,5 @@ async def save_thread_as_workflow(
         )
     ran = values.get("workflow") or {}
     name = request.name or str(ran.get("name") or "workflow")
-    document = document_from_plan(plan, request.workflow_id or "", name, ran.get("retry"))
-    if not request.workflow_id:
-        del document["id"]
+    document = document_from_plan(plan, request.workflow_id, name, ran.get("retry"))
     return await save_new(agent, user.id, settings.workflow_limits(), document)

@@ -26,10 +26,9 @@ router = APIRouter(
 )
 
 ScheduleIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A schedule id.")]
-Cron = Annotated[
+CronExpression = Annotated[
     str,
     Field(
-        min_length=9,
         max_length=200,
         description="Five-field cron, e.g. `*/15 * * * *`; evaluated in `timezone` (UTC if unset).",
         examples=["0 9 * * 1-5"],
@@ -41,7 +40,7 @@ TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/P
 class ScheduleRequest(BaseModel):
     workflow_id: LibraryId
     version: Version | None = Field(default=None, description="Pin a version; else the latest.")
-    cron: Cron
+    cron: CronExpression
     timezone: TimeZone | None = None
     end_time: datetime | None = Field(default=None, description="No runs after this time.")
     enabled: bool = True
@@ -50,7 +49,7 @@ class ScheduleRequest(BaseModel):
 
 class ScheduleChange(BaseModel):
     enabled: bool | None = None
-    cron: Cron | None = None
+    cron: CronExpression | None = None
     timezone: TimeZone | None = None
     end_time: datetime | None = None
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from agents.contract import WorkflowStatus
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import SortField, SortOrder, ThreadPage
+from gateway.api.models import SortField, SortOrder, ThreadPage, Version
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.threads.agent import as_user
 from gateway.threads.ids import UUID_PATTERN
@@ -41,7 +41,7 @@ async def list_threads(
     settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(max_length=200)] = None,
     workflow_version: Annotated[
-        int | None, Query(ge=1, description="Threads that ran this saved version.")
+        Version | None, Query(description="Threads that ran this saved version.")
     ] = None,
     schedule_id: Annotated[
         str | None, Query(pattern=UUID_PATTERN, description="Threads a schedule started.")
