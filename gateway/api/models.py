@@ -82,6 +82,11 @@ class ExecutionAccepted(BaseModel):
     status: WorkflowStatus
 
 
+def next_offset(offset: int, limit: int, total: int) -> int | None:
+    """Where the page after this one starts, or None at the end (every listing's rule)."""
+    return offset + limit if offset + limit < total else None
+
+
 class ThreadPage(BaseModel):
     threads: list[ThreadSummary]
     total: int

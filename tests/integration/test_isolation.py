@@ -37,6 +37,18 @@ async def alices_threads(gateway: httpx.AsyncClient, tag: str) -> dict[str, Any]
     return {"done": done.json(), "waiting": waiting.json()}
 
 
+async def all_not_found(
+    bob: httpx.AsyncClient, attempts: dict[str, tuple[str, str, Any]]
+) -> None:
+    """Each (method, path, body) answers bob 404 `not_found`, whatever it would do."""
+    matrix = {}
+    for name, (method, path, body) in attempts.items():
+        response = await bob.request(method, path, json=body)
+        matrix[name] = response.status_code
+        assert response.json()["error"] == "not_found", (name, response.text)
+    assert set(matrix.values()) == {404}, matrix
+
+
 async def snapshot(gateway: httpx.AsyncClient, sdk: LangGraphClient, thread_id: str) -> Any:
     details = (await gateway.get(f"/api/threads/{thread_id}")).json()
     history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
@@ -81,12 +93,7 @@ async def test_bob_gets_404_for_every_way_into_alices_threads(
         ),
         "POST save as workflow": ("POST", f"/api/threads/{done}/save-as-workflow", {}),
     }
-    matrix = {}
-    for name, (method, path, body) in attempts.items():
-        response = await bob.request(method, path, json=body)
-        matrix[name] = response.status_code
-        assert response.json()["error"] == "not_found", (name, response.text)
-    assert set(matrix.values()) == {404}, matrix
+    await all_not_found(bob, attempts)
 
     base = stack.gateway_url.replace("http://", "ws://")
     async with ws_connect(f"{base}/api/threads/{done}/stream", BOB) as ws:
@@ -173,12 +180,7 @@ async def test_bob_gets_404_for_alices_workflows_and_schedules(
         "PATCH schedule": ("PATCH", f"/api/schedules/{schedule_id}", {"enabled": False}),
         "DELETE schedule": ("DELETE", f"/api/schedules/{schedule_id}", None),
     }
-    matrix = {}
-    for name, (method, path, body) in attempts.items():
-        response = await bob.request(method, path, json=body)
-        matrix[name] = response.status_code
-        assert response.json()["error"] == "not_found", (name, response.text)
-    assert set(matrix.values()) == {404}, matrix
+    await all_not_found(bob, attempts)
     listed = (await bob.get("/api/workflows", params={"limit": 100})).json()["workflows"]
     assert workflow_id not in {w["workflow_id"] for w in listed}
     schedules = (await bob.get("/api/schedules", params={"limit": 100})).json()["schedules"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import LibraryId, Version, WorkflowJson
+from gateway.api.models import LibraryId, Version, WorkflowJson, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.threads.errors import Conflict
 from gateway.threads.library import (
@@ -92,7 +92,7 @@ async def list_saved_workflows(
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if offset + limit < total else None,
+        next_offset=next_offset(offset, limit, total),
     )
 
 

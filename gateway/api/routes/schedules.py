@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import LibraryId, Version, Webhook
+from gateway.api.models import LibraryId, Version, Webhook, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.threads.ids import UUID_PATTERN
 from gateway.threads.schedules import (
@@ -100,7 +100,7 @@ async def list_schedules(
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if offset + limit < total else None,
+        next_offset=next_offset(offset, limit, total),
     )
 
 

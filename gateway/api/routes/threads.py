@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from agents.contract import WorkflowStatus
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import SortField, SortOrder, ThreadPage, Version
+from gateway.api.models import SortField, SortOrder, ThreadPage, Version, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.threads.agent import as_user
 from gateway.threads.ids import UUID_PATTERN
@@ -74,7 +74,7 @@ async def list_threads(
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if offset + limit < total else None,
+        next_offset=next_offset(offset, limit, total),
     )
 
 
