@@ -37,9 +37,7 @@ async def alices_threads(gateway: httpx.AsyncClient, tag: str) -> dict[str, Any]
     return {"done": done.json(), "waiting": waiting.json()}
 
 
-async def all_not_found(
-    bob: httpx.AsyncClient, attempts: dict[str, tuple[str, str, Any]]
-) -> None:
+async def all_not_found(bob: httpx.AsyncClient, attempts: dict[str, tuple[str, str, Any]]) -> None:
     """Each (method, path, body) answers bob 404 `not_found`, whatever it would do."""
     matrix = {}
     for name, (method, path, body) in attempts.items():
