@@ -25,6 +25,7 @@ class BenchStack:
     agent_url: str
     gateway_url: str
     gateway_pid: int
+    agent_pid: int
     service_key: str
     workdir: Path
 
@@ -55,7 +56,6 @@ def bench_stack(extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]
         gateway_env = {
             **env,
             "THREADGATE_API_KEYS": json.dumps({"bench": USER_KEY}),
-            "THREADGATE_LOG_LEVEL": "WARNING",
         }
         gateway = start_gateway(
             host=HOST,
@@ -69,6 +69,7 @@ def bench_stack(extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]
                 agent_url=f"http://{HOST}:{agent_port}",
                 gateway_url=f"http://{HOST}:{gateway_port}",
                 gateway_pid=gateway.pid,
+                agent_pid=agent.pid,
                 service_key=service_key,
                 workdir=workdir,
             )

@@ -34,6 +34,10 @@ class Settings(CredentialSettings):
     agent_max_connections: int = Field(
         default=5_000, ge=10, description="Open Agent Server connections (one per stream)."
     )
+    agent_transport: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp",
+        description="HTTP client under langgraph-sdk: aiohttp (less CPU per call) or httpx's own.",
+    )
     agent_connect_retries: int = Field(
         default=1, ge=0, le=10, description="Retries of a refused connection to the Agent Server."
     )
@@ -63,6 +67,10 @@ class Settings(CredentialSettings):
         default=10, gt=0, le=300, description="Deadline for a WebSocket's first message."
     )
 
+    request_logs: bool = Field(
+        default=False,
+        description="Log a line per request and per Agent Server call (at INFO).",
+    )
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_format: Literal["text", "json"] = Field(
         default="text", description="Log lines as text, or one JSON object per line."

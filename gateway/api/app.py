@@ -31,6 +31,7 @@ from gateway.api.routes import (
     workflow,
 )
 from gateway.settings import Settings, get_settings
+from gateway.threads import inline_json
 from gateway.threads.agent import connect
 from gateway.threads.retention import retention_schedule
 from gateway.workflows.format import workflow_document
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = agent is None
+        inline_json.install(asyncio.get_running_loop())
         app.state.agent = agent or connect(settings)
         retention = None
         if settings.retention_ttl_minutes is not None:

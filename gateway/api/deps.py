@@ -12,12 +12,14 @@ from gateway.api.auth import Authenticator, User, credentials
 from gateway.settings import Settings
 
 
-def get_agent(conn: HTTPConnection) -> LangGraphClient:
+# Async, so FastAPI calls them in the event loop: a plain `def` dependency is run in the
+# thread pool, a hand-off per request each.
+async def get_agent(conn: HTTPConnection) -> LangGraphClient:
     agent: LangGraphClient = conn.app.state.agent
     return agent
 
 
-def get_app_settings(conn: HTTPConnection) -> Settings:
+async def get_app_settings(conn: HTTPConnection) -> Settings:
     settings: Settings = conn.app.state.settings
     return settings
 

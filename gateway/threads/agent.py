@@ -16,6 +16,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
 from gateway.settings import Settings
+from gateway.threads.transport import AgentServerTransport
 
 REQUEST_ID_HEADER = "x-request-id"
 # The id of the request being served in this context (None outside one: the scheduled
@@ -44,20 +45,23 @@ def connect(
         headers["x-api-key"] = settings.agent_api_key.get_secret_value()
     http = httpx.AsyncClient(
         base_url=str(settings.agent_url).rstrip("/"),
-        transport=transport
-        or httpx.AsyncHTTPTransport(
-            retries=settings.agent_connect_retries,
-            # Every open WebSocket holds one Agent Server stream; the default pool of 100
-            # would make the 101st wait (and time out).
-            limits=httpx.Limits(
-                max_connections=settings.agent_max_connections, max_keepalive_connections=100
-            ),
-        ),
+        transport=transport or _transport(settings),
         timeout=httpx.Timeout(settings.agent_timeout_seconds, connect=5),
         headers=headers,
         event_hooks={"request": [_before_each_call]},
     )
     return LangGraphClient(http)
+
+
+def _transport(settings: Settings) -> httpx.AsyncBaseTransport:
+    # Every open WebSocket holds one Agent Server stream; a pool of 100 would make the
+    # 101st wait (and time out).
+    limits = httpx.Limits(
+        max_connections=settings.agent_max_connections, max_keepalive_connections=100
+    )
+    if settings.agent_transport == "httpx":
+        return httpx.AsyncHTTPTransport(retries=settings.agent_connect_retries, limits=limits)
+    return AgentServerTransport(retries=settings.agent_connect_retries, limits=limits)
 
 
 async def _before_each_call(request: httpx.Request) -> None:

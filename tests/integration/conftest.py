@@ -137,7 +137,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("agent-server")
     model = FakeOpenAI().start()
     agent, agent_url = start_test_agent_server(workdir, model)
-    gateway, gateway_url = start_test_gateway(agent_url, workdir, "gateway")
+    # Request lines on, so a failing test's gateway log shows each request (and the
+    # request-id tests can find them); other gateways run with the default, off.
+    gateway, gateway_url = start_test_gateway(
+        agent_url, workdir, "gateway", {"THREADGATE_REQUEST_LOGS": "true"}
+    )
     try:
         yield Stack(agent_url=agent_url, gateway_url=gateway_url, model=model, logs=workdir)
     finally:

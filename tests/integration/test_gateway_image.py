@@ -101,5 +101,9 @@ def test_the_images_command_serves_against_a_real_agent_server(image: Path, stac
         assert listed.status_code == 200, listed.text
         refused = httpx.get(f"{url}/api/threads", headers={USER_HEADER: "alice"})
         assert refused.status_code == 401
+        # One worker per core (two here): metrics are summed over the workers.
+        metrics = httpx.get(f"{url}/metrics")
+        assert metrics.status_code == 200
+        assert 'threadgate_http_requests_total{method="GET",route="/api/threads"' in metrics.text
     finally:
         stop(proc)

@@ -115,3 +115,16 @@ async def test_an_open_websocket_shows_in_the_gauge_and_goes_back_down(stack: St
     while await metric(stack, "threadgate_websockets_open", route=route) != before:
         assert time.monotonic() < deadline, "the gauge did not go back down"
         await asyncio.sleep(0.1)
+
+
+async def test_by_default_no_line_is_logged_per_request(stack: Stack, second_gateway: str):
+    """Request lines cost CPU on every call: off unless THREADGATE_REQUEST_LOGS is set."""
+    rid = f"quiet-{uuid.uuid4().hex}"
+    async with httpx.AsyncClient(base_url=second_gateway, headers=ALICE) as client:
+        for _ in range(3):
+            response = await client.get("/api/threads", headers={"X-Request-ID": rid})
+            assert response.status_code == 200
+    await asyncio.sleep(0.5)
+    log = (stack.logs / "gateway-2.log").read_text(errors="replace")
+    assert rid not in log
+    assert "GET /api/threads" not in log and "HTTP Request" not in log

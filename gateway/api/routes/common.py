@@ -24,7 +24,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _thread_id(
+async def _thread_id(
     thread_id: Annotated[str, Path(pattern=ANY_UUID_PATTERN, description="A thread id (UUID).")],
 ) -> str:
     # Well-formed but never issued (the nil UUID, say): nobody's thread, so 404, and not
