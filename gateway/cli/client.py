@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from websockets.exceptions import WebSocketException
@@ -28,6 +29,13 @@ class CommandError(Exception):
 def given(options: dict[str, Any]) -> dict[str, Any]:
     """The options the person actually set (a query or body leaves the others out)."""
     return {k: v for k, v in options.items() if v is not None}
+
+
+def segment(value: str) -> str:
+    """An id as one URL path segment: a '/', '?', '#' or '%' in it cannot change the path,
+    nor can an id that is a dot segment ('.' or '..', which URL normalising would remove)."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def exit_code_for(status: int) -> int:

@@ -20,7 +20,7 @@ from rich.progress import (
 
 from gateway.cli import render
 from gateway.cli.app import Cli
-from gateway.cli.client import FAILED, INTERRUPTED, OK
+from gateway.cli.client import FAILED, INTERRUPTED, OK, segment
 
 STREAM = "/api/workflow/execute/stream"
 
@@ -50,7 +50,7 @@ def follow(cli: Cli, request: dict[str, Any]) -> int:
         render.error(f"{last.get('error')}: {last.get('message')}")
         return FAILED
     if not cli.json and last.get("thread_id"):
-        render.thread_details(cli.client.call("GET", f"/api/threads/{last['thread_id']}"))
+        render.thread_details(cli.client.call("GET", f"/api/threads/{segment(last['thread_id'])}"))
     return OK
 
 

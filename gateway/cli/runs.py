@@ -8,7 +8,7 @@ import typer
 
 from gateway.cli import render
 from gateway.cli.app import Cli, app, command
-from gateway.cli.client import OK
+from gateway.cli.client import OK, USAGE, CommandError, segment
 from gateway.cli.files import load_request
 from gateway.cli.follow import follow
 
@@ -52,7 +52,7 @@ def run(
 @command(app, "pause")
 def pause(cli: Cli, thread_id: ThreadArg) -> int:
     """Stop at the next step boundary (the step in flight finishes)."""
-    result = cli.client.call("POST", f"/api/threads/{thread_id}/pause")
+    result = cli.client.call("POST", f"/api/threads/{segment(thread_id)}/pause")
     cli.emit(result, lambda: render.say("pausing after the step in flight"))
     return OK
 
@@ -60,7 +60,7 @@ def pause(cli: Cli, thread_id: ThreadArg) -> int:
 @command(app, "cancel")
 def cancel(cli: Cli, thread_id: ThreadArg) -> int:
     """Stop now (the step in flight runs again on resume)."""
-    result = cli.client.call("POST", f"/api/threads/{thread_id}/cancel")
+    result = cli.client.call("POST", f"/api/threads/{segment(thread_id)}/cancel")
     cli.emit(result, lambda: render.say("cancelled; resume re-runs the unfinished step"))
     return OK
 
@@ -80,7 +80,10 @@ def resume(
     """Continue a paused, failed or waiting thread."""
     if approve and reject:
         raise typer.BadParameter("give --approve or --reject, not both", param_hint="--approve")
+    if comment is not None and not (approve or reject):
+        # Only an approval's answer carries a comment: sent alone it would be dropped.
+        raise CommandError(USAGE, "--comment goes with --approve or --reject")
     body = {"approved": approve, "comment": comment} if approve or reject else None
-    accepted = cli.client.call("POST", f"/api/threads/{thread_id}/resume", json=body)
+    accepted = cli.client.call("POST", f"/api/threads/{segment(thread_id)}/resume", json=body)
     cli.emit(accepted, lambda: render.say(f"resumed {accepted['execution_id']}"))
     return OK

@@ -8,7 +8,7 @@ import typer
 
 from gateway.cli import render
 from gateway.cli.app import Cli, command, schedules_app
-from gateway.cli.client import OK, given
+from gateway.cli.client import OK, given, segment
 
 IdArg = Annotated[
     str, typer.Argument(help="Schedule id.", metavar="SCHEDULE_ID", show_default=False)
@@ -64,7 +64,7 @@ def schedules_list(
 @command(schedules_app, "show")
 def schedules_show(cli: Cli, schedule_id: IdArg) -> int:
     """One schedule."""
-    schedule = cli.client.call("GET", f"/api/schedules/{schedule_id}")
+    schedule = cli.client.call("GET", f"/api/schedules/{segment(schedule_id)}")
     cli.emit(schedule, lambda: show_schedule(schedule))
     return OK
 
@@ -106,7 +106,7 @@ def schedules_create(
 
 
 def _patch(cli: Cli, schedule_id: str, body: dict[str, Any]) -> int:
-    schedule = cli.client.call("PATCH", f"/api/schedules/{schedule_id}", json=body)
+    schedule = cli.client.call("PATCH", f"/api/schedules/{segment(schedule_id)}", json=body)
     cli.emit(schedule, lambda: show_schedule(schedule))
     return OK
 
@@ -141,7 +141,7 @@ def schedules_disable(cli: Cli, schedule_id: IdArg) -> int:
 @command(schedules_app, "delete")
 def schedules_delete(cli: Cli, schedule_id: IdArg) -> int:
     """Delete a schedule; threads it started stay (--json: prints nothing)."""
-    cli.client.call("DELETE", f"/api/schedules/{schedule_id}")
+    cli.client.call("DELETE", f"/api/schedules/{segment(schedule_id)}")
     if not cli.json:
         render.say(f"deleted {schedule_id}")
     return OK

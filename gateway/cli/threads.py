@@ -9,7 +9,7 @@ import typer
 
 from gateway.cli import render
 from gateway.cli.app import Cli, command, threads_app
-from gateway.cli.client import OK, given
+from gateway.cli.client import OK, given, segment
 from gateway.cli.runs import ThreadArg
 from gateway.cli.workflows import show_record
 
@@ -57,7 +57,7 @@ def threads_list(
 @command(threads_app, "show")
 def threads_show(cli: Cli, thread_id: ThreadArg) -> int:
     """Progress, status, results, and the question a waiting thread asks."""
-    thread = cli.client.call("GET", f"/api/threads/{thread_id}")
+    thread = cli.client.call("GET", f"/api/threads/{segment(thread_id)}")
     cli.emit(thread, lambda: render.thread_details(thread))
     return OK
 
@@ -65,7 +65,7 @@ def threads_show(cli: Cli, thread_id: ThreadArg) -> int:
 @command(threads_app, "history")
 def threads_history(cli: Cli, thread_id: ThreadArg) -> int:
     """Checkpoints, newest first."""
-    history = cli.client.call("GET", f"/api/threads/{thread_id}/history")
+    history = cli.client.call("GET", f"/api/threads/{segment(thread_id)}/history")
     columns = ["checkpoint_id", "step", "source", "completed_steps", "last_step", "created_at"]
     cli.emit(history, lambda: render.table(history, columns))
     return OK
@@ -79,7 +79,9 @@ def threads_state(
 ) -> int:
     """State values, always as JSON (for people and scripts alike)."""
     params = {"checkpoint_id": checkpoint} if checkpoint else None
-    render.as_json(cli.client.call("GET", f"/api/threads/{thread_id}/state", params=params))
+    render.as_json(
+        cli.client.call("GET", f"/api/threads/{segment(thread_id)}/state", params=params)
+    )
     return OK
 
 
@@ -95,6 +97,8 @@ def save_as_workflow(
 ) -> int:
     """Save the workflow a thread ran into the library."""
     body = given({"workflow_id": workflow_id, "name": name})
-    record = cli.client.call("POST", f"/api/threads/{thread_id}/save-as-workflow", json=body)
+    record = cli.client.call(
+        "POST", f"/api/threads/{segment(thread_id)}/save-as-workflow", json=body
+    )
     cli.emit(record, lambda: show_record(record))
     return OK

@@ -8,7 +8,7 @@ import typer
 
 from gateway.cli import render
 from gateway.cli.app import Cli, command, workflows_app
-from gateway.cli.client import OK, given
+from gateway.cli.client import OK, given, segment
 from gateway.cli.files import load_workflow
 from gateway.cli.runs import FollowFlag, start
 
@@ -83,7 +83,7 @@ def workflows_list(
 def workflows_show(cli: Cli, workflow_id: IdArg, version: VersionOption = None) -> int:
     """One saved workflow with its document (JSON) or its steps (people)."""
     params = given({"version": version})
-    record = cli.client.call("GET", f"/api/workflows/{workflow_id}", params=params)
+    record = cli.client.call("GET", f"/api/workflows/{segment(workflow_id)}", params=params)
     cli.emit(record, lambda: show_record(record))
     return OK
 
@@ -91,7 +91,7 @@ def workflows_show(cli: Cli, workflow_id: IdArg, version: VersionOption = None) 
 @command(workflows_app, "versions")
 def workflows_versions(cli: Cli, workflow_id: IdArg) -> int:
     """Every saved version of a workflow."""
-    versions = cli.client.call("GET", f"/api/workflows/{workflow_id}/versions")
+    versions = cli.client.call("GET", f"/api/workflows/{segment(workflow_id)}/versions")
     columns = ["version", "name", "step_count", "created_at"]
     cli.emit(versions, lambda: render.table(versions, columns))
     return OK
@@ -110,7 +110,7 @@ def workflows_save(cli: Cli, file: FileArg) -> int:
 def workflows_update(cli: Cli, workflow_id: IdArg, file: FileArg) -> int:
     """Save a file as the next version of a saved workflow (none if it is unchanged)."""
     body = {"workflow_json": load_workflow(file)}
-    record = cli.client.call("PUT", f"/api/workflows/{workflow_id}", json=body)
+    record = cli.client.call("PUT", f"/api/workflows/{segment(workflow_id)}", json=body)
     cli.emit(record, lambda: show_record(record))
     return OK
 
@@ -118,7 +118,7 @@ def workflows_update(cli: Cli, workflow_id: IdArg, file: FileArg) -> int:
 @command(workflows_app, "delete")
 def workflows_delete(cli: Cli, workflow_id: IdArg) -> int:
     """Delete a saved workflow, its versions and its schedules (--json: prints nothing)."""
-    cli.client.call("DELETE", f"/api/workflows/{workflow_id}")
+    cli.client.call("DELETE", f"/api/workflows/{segment(workflow_id)}")
     if not cli.json:
         render.say(f"deleted {workflow_id}")
     return OK

@@ -3,6 +3,7 @@
 Everything that must outlive the request lives in the Agent Server: a pause request
 is a store item the agent reads at its next step boundary, and every continuation is
 a run created with `multitask_strategy="reject"`, so two callers never both start one.
+Every run started here posts to the thread's webhook (from its metadata), if it has one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from langgraph_sdk.schema import Run
 from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
 from gateway.threads.agent import as_user
 from gateway.threads.errors import AnswerRequired, Conflict, already_running
-from gateway.threads.executions import Execution, create_run
+from gateway.threads.executions import Execution, create_run, thread_webhook
 from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
 from gateway.threads.reads import read_thread
 from gateway.workflows.edits import check_state_edit
@@ -105,6 +106,7 @@ async def resume_thread(
     status = progress.status
     if status == WorkflowStatus.RUNNING:
         raise already_running(thread_id)
+    webhook = thread_webhook(thread)
     if status == WorkflowStatus.WAITING:
         if approved is None:
             raise AnswerRequired(
@@ -113,7 +115,9 @@ async def resume_thread(
                 {"thread_id": thread_id, "question": waiting_question(thread)},
             )
         decision = {"approved": approved, "comment": comment}
-        return await create_run(agent, user, assistant_id, thread_id, command={"resume": decision})
+        return await create_run(
+            agent, user, assistant_id, thread_id, command={"resume": decision}, webhook=webhook
+        )
     if approved is not None:
         raise _conflict(
             "not_waiting",
@@ -123,12 +127,14 @@ async def resume_thread(
         )
     if status == WorkflowStatus.FAILED:
         # No input: the run continues from the last checkpoint, re-running only the failed step.
-        return await create_run(agent, user, assistant_id, thread_id)
+        return await create_run(agent, user, assistant_id, thread_id, webhook=webhook)
     if status != WorkflowStatus.COMPLETED and progress.completed_steps < progress.total_steps:
         # Paused or cancelled between steps (a "no" at an approval completes the workflow
         # with steps left: it is finished, not paused): the graph starts at its router, which picks
         # the first step not yet completed.
-        return await create_run(agent, user, assistant_id, thread_id, input={"phase": "running"})
+        return await create_run(
+            agent, user, assistant_id, thread_id, input={"phase": "running"}, webhook=webhook
+        )
     raise _conflict(
         "nothing_to_resume", f"thread is {status.value}; nothing is left to run", thread_id, status
     )
@@ -174,10 +180,18 @@ async def fork_thread(
             thread_id,
             checkpoint_id=checkpoint_id,
             input={**values, "phase": "running", "outcome": None},
+            webhook=thread_webhook(thread),
         )
     if not state.get("next"):
         status = thread_progress(thread).status
         raise _conflict(
             "nothing_to_run", "the workflow had finished at this checkpoint", thread_id, status
         )
-    return await create_run(agent, user, assistant_id, thread_id, checkpoint_id=checkpoint_id)
+    return await create_run(
+        agent,
+        user,
+        assistant_id,
+        thread_id,
+        checkpoint_id=checkpoint_id,
+        webhook=thread_webhook(thread),
+    )

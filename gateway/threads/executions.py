@@ -13,7 +13,7 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
-from langgraph_sdk.schema import Command, StreamMode
+from langgraph_sdk.schema import Command, StreamMode, Thread
 
 from gateway.threads.agent import as_user
 from gateway.threads.errors import Invalid, NotFound, already_running
@@ -23,6 +23,9 @@ from gateway.workflows.prompts import follow_up_plan, workflow_brief
 
 # Stream modes every run publishes, so a WebSocket can join it later and see them all.
 STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]
+# The thread's completion webhook, in its metadata: every run the gateway starts on the
+# thread (execute, resume, fork, recovery) posts to it.
+WEBHOOK = "webhook"
 _EXECUTION_ID = re.compile(rf"^({UUID})\.({UUID})$")
 
 
@@ -94,14 +97,22 @@ def run_input(plan: WorkflowPlan) -> dict[str, Any]:
     }
 
 
-def thread_metadata(plan: WorkflowPlan) -> dict[str, Any]:
+def thread_metadata(plan: WorkflowPlan, webhook: str | None = None) -> dict[str, Any]:
     # Searchable: thread search filters by these (a workflow's version only when it
-    # ran from the library).
+    # ran from the library). The webhook is the thread's from now on: an execute on
+    # a thread sets it, or clears it by giving none.
     return {
         "workflow_id": plan.workflow_id,
         "workflow_name": plan.name,
         "workflow_version": plan.version,
+        WEBHOOK: webhook,
     }
+
+
+def thread_webhook(thread: Thread) -> str | None:
+    """The webhook the thread's runs post to, if it has one (anything else is ignored)."""
+    value = (thread.get("metadata") or {}).get(WEBHOOK)
+    return value if isinstance(value, str) and value else None
 
 
 async def start_execution(
@@ -112,12 +123,25 @@ async def start_execution(
     thread_id: str | None,
     webhook: str | None = None,
 ) -> Execution:
-    """Start a background run of `plan`; a busy thread is refused (409), never queued."""
+    """Start a background run of `plan`; a busy thread is refused (409), never queued.
+
+    `webhook` becomes the thread's: the runs that resume, fork or recover it later post
+    there too. Without one the thread has none from now on (its earlier one is cleared).
+    """
+    metadata = thread_metadata(plan, webhook)
     if thread_id is not None:
+        # The run's metadata too (it starts from the thread's): its webhook payload
+        # then names this workflow and webhook, not the thread's earlier ones.
         execution = await create_run(
-            agent, user, assistant_id, thread_id, input=run_input(plan), webhook=webhook
+            agent,
+            user,
+            assistant_id,
+            thread_id,
+            input=run_input(plan),
+            metadata=metadata,
+            webhook=webhook,
         )
-        await agent.threads.update(thread_id, metadata=thread_metadata(plan), headers=as_user(user))
+        await agent.threads.update(thread_id, metadata=metadata, headers=as_user(user))
         return execution
     # One call creates the thread and its run together (the run's metadata becomes the
     # thread's), so a failed start cannot leave an empty thread behind.
@@ -127,7 +151,7 @@ async def start_execution(
         assistant_id,
         str(uuid.uuid4()),
         input=run_input(plan),
-        metadata=thread_metadata(plan),
+        metadata=metadata,
         new_thread=True,
         webhook=webhook,
     )

@@ -6,7 +6,8 @@ version under `versions_namespace` (the document as saved, its compiled plan, an
 the agent's input for a fresh run). The owner's namespace is enforced by the Agent
 Server's auth, so another user's workflow is simply not there (404).
 
-Known limit: the store has no compare-and-set, so two saves of the same workflow at
+Items are read back checked (`library_store`): the owner may write their namespace
+directly. Known limit: the store has no compare-and-set, so two saves of the same workflow at
 the same moment can both become version N+1 (the later one wins).
 """
 
@@ -19,21 +20,29 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import NotFoundError
+from pydantic import ValidationError
 
 from agents.contract import library_namespace, version_key, versions_namespace
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, Invalid, NotFound
+from gateway.threads.errors import Conflict, Invalid, NotFound, ThreadError
 from gateway.threads.executions import run_input
+from gateway.threads.library_store import (
+    MAX_LISTED,
+    StoredVersion,
+    delete_versions,
+    head_exists,
+    list_heads,
+    list_stored_versions,
+    read_head,
+    read_version,
+    unreadable,
+)
 from gateway.threads.library_views import SavedWorkflow, WorkflowSummary, WorkflowVersion
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 
 # Store namespace labels may not contain '.', and ids appear in URLs: keep them plain.
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
 _WORKFLOW_ID = re.compile(WORKFLOW_ID_PATTERN)
-# The most workflows (or versions of one) a listing reads; it sorts them itself.
-MAX_LISTED = 1_000
-_PAGE = 100
 
 
 def check_workflow_id(workflow_id: str, field: str) -> str:
@@ -59,7 +68,7 @@ async def save_new(
     field = "workflow_id" if workflow_id else "workflow_json.id"
     workflow_id = check_workflow_id(given, field) if given else f"wf-{uuid.uuid4().hex[:12]}"
     plan = _compile(document, limits, workflow_id)  # before anything is written
-    if await _latest(agent, user, workflow_id) is not None:
+    if await head_exists(agent, user, workflow_id):
         raise Conflict(
             "workflow_exists",
             f"workflow '{workflow_id}' already exists; PUT /api/workflows/{workflow_id} "
@@ -67,7 +76,7 @@ async def save_new(
             {"workflow_id": workflow_id},
         )
     # Versions left by a delete that stopped half-way must not resurface under this id.
-    await _delete_versions(agent, user, workflow_id)
+    await delete_versions(agent, user, workflow_id)
     now = _now()
     return await _write(agent, user, document, plan, version=1, created_at=now, saved_at=now)
 
@@ -84,19 +93,29 @@ async def save_version(
     if doc_id is not None and doc_id != workflow_id:
         raise Invalid("workflow_json.id", f"workflow_json.id '{doc_id}' is not '{workflow_id}'")
     plan = _compile(document, limits, workflow_id)
-    latest = await _latest(agent, user, workflow_id)
+    latest = await read_head(agent, user, workflow_id)
     if latest is None:
         raise NotFound("workflow", workflow_id)
-    current = await get_workflow(agent, user, workflow_id, latest["version"])
-    if _canonical(current.workflow_json) == _canonical(document):
-        return current
+    try:
+        current: StoredVersion | None = await read_version(agent, user, workflow_id, latest.version)
+    except ThreadError:  # missing or unreadable: the new version replaces it as the latest
+        current = None
+    if current is not None and _canonical(current.workflow_json) == _canonical(document):
+        return _saved(current)
+    if latest.version >= MAX_LISTED:
+        raise Conflict(
+            "too_many_versions",
+            f"workflow '{workflow_id}' has {latest.version} versions, the most the library "
+            "keeps; save it under a new id (or delete it and save it again)",
+            {"workflow_id": workflow_id, "version": latest.version, "max_versions": MAX_LISTED},
+        )
     return await _write(
         agent,
         user,
         document,
         plan,
-        version=latest["version"] + 1,
-        created_at=_parse_time(latest["created_at"]),
+        version=latest.version + 1,
+        created_at=latest.created_at,
         saved_at=_now(),
     )
 
@@ -105,8 +124,7 @@ async def get_workflow(
     agent: LangGraphClient, user: str, workflow_id: str, version: int | None = None
 ) -> SavedWorkflow:
     """One version (the latest by default) with its document."""
-    saved = await _version_item(agent, user, workflow_id, version)
-    return SavedWorkflow(**_summary_fields(saved), workflow_json=saved["workflow_json"])
+    return _saved(await _version_item(agent, user, workflow_id, version))
 
 
 async def saved_plan(
@@ -114,37 +132,49 @@ async def saved_plan(
 ) -> WorkflowPlan:
     """The compiled plan of a saved version, ready to run (it names its version)."""
     saved = await _version_item(agent, user, workflow_id, version)
-    return WorkflowPlan(**saved["plan"], version=saved["version"])
+    try:
+        return WorkflowPlan.model_validate({**saved.plan, "version": saved.version})
+    except ValidationError as exc:
+        problem = f"plan: {exc.errors()[0]['msg']}"
+        raise unreadable(workflow_id, problem, saved.version) from None
+
+
+async def workflow_exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
+    """Whether the user's library has this workflow (readable or not)."""
+    return await head_exists(agent, user, workflow_id)
 
 
 async def list_workflows(
     agent: LangGraphClient, user: str, *, limit: int, offset: int
 ) -> tuple[list[WorkflowSummary], int]:
-    """A page of the user's workflows, most recently saved first, and how many in all."""
-    heads = await _read_all(agent, user, library_namespace(user))
-    heads.sort(key=lambda h: (h["updated_at"], h["workflow_id"]), reverse=True)
-    page = [WorkflowSummary(**h) for h in heads[offset : offset + limit]]
-    return page, len(heads)
+    """A page of the user's workflows, most recently saved first, and how many in all
+    (unreadable items are skipped)."""
+    heads = await list_heads(agent, user)
+    heads.sort(key=lambda h: (h.updated_at, h.workflow_id), reverse=True)
+    return [h.summary() for h in heads[offset : offset + limit]], len(heads)
 
 
 async def list_versions(
     agent: LangGraphClient, user: str, workflow_id: str
 ) -> list[WorkflowVersion]:
-    """Every saved version, newest first."""
-    if await _latest(agent, user, workflow_id) is None:
+    """Every saved version, newest first (unreadable items are skipped)."""
+    if not await head_exists(agent, user, workflow_id):
         raise NotFound("workflow", workflow_id)
-    items = await _read_all(agent, user, versions_namespace(user, workflow_id))
-    items.sort(key=lambda v: v["version"], reverse=True)
-    return [WorkflowVersion(**{**_summary_fields(v), "created_at": v["updated_at"]}) for v in items]
+    items = await list_stored_versions(agent, user, workflow_id)
+    items.sort(key=lambda v: v.version, reverse=True)
+    return [
+        WorkflowVersion(**{**v.summary().model_dump(), "created_at": v.updated_at}) for v in items
+    ]
 
 
 async def delete_workflow(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    """Forget a workflow and all its versions; threads that ran it keep their state."""
-    if await _latest(agent, user, workflow_id) is None:
+    """Forget a workflow and all its versions (readable or not); threads that ran it
+    keep their state."""
+    if not await head_exists(agent, user, workflow_id):
         raise NotFound("workflow", workflow_id)
     # The listing entry first: once it is gone the workflow is gone for every reader.
     await agent.store.delete_item(list(library_namespace(user)), workflow_id, headers=as_user(user))
-    await _delete_versions(agent, user, workflow_id)
+    await delete_versions(agent, user, workflow_id)
 
 
 def _compile(document: dict[str, Any], limits: WorkflowLimits, workflow_id: str) -> WorkflowPlan:
@@ -197,60 +227,19 @@ async def _write(
     return SavedWorkflow(**summary.model_dump(), workflow_json=document)
 
 
-async def _latest(agent: LangGraphClient, user: str, workflow_id: str) -> dict[str, Any] | None:
-    try:
-        item = await agent.store.get_item(
-            list(library_namespace(user)), workflow_id, headers=as_user(user)
-        )
-    except NotFoundError:
-        return None
-    return dict(item["value"]) if item else None
-
-
 async def _version_item(
     agent: LangGraphClient, user: str, workflow_id: str, version: int | None
-) -> dict[str, Any]:
-    latest = await _latest(agent, user, workflow_id)
+) -> StoredVersion:
+    latest = await read_head(agent, user, workflow_id)
     if latest is None:
         raise NotFound("workflow", workflow_id)
-    wanted = latest["version"] if version is None else version
-    try:
-        item = await agent.store.get_item(
-            list(versions_namespace(user, workflow_id)), version_key(wanted), headers=as_user(user)
-        )
-    except NotFoundError:
-        item = None
-    if not item:
-        raise NotFound("workflow version", f"{workflow_id} v{wanted}")
-    return dict(item["value"])
+    return await read_version(
+        agent, user, workflow_id, latest.version if version is None else version
+    )
 
 
-async def _read_all(
-    agent: LangGraphClient, user: str, namespace: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    values: list[dict[str, Any]] = []
-    for offset in range(0, MAX_LISTED, _PAGE):
-        found = await agent.store.search_items(
-            list(namespace), limit=_PAGE, offset=offset, headers=as_user(user)
-        )
-        items = found["items"]
-        # Only this namespace, not deeper ones that share its prefix.
-        values += [dict(i["value"]) for i in items if tuple(i["namespace"]) == namespace]
-        if len(items) < _PAGE:
-            break
-    return values
-
-
-async def _delete_versions(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    namespace = versions_namespace(user, workflow_id)
-    for saved in await _read_all(agent, user, namespace):
-        await agent.store.delete_item(
-            list(namespace), version_key(int(saved["version"])), headers=as_user(user)
-        )
-
-
-def _summary_fields(saved: dict[str, Any]) -> dict[str, Any]:
-    return {k: saved[k] for k in WorkflowSummary.model_fields}
+def _saved(saved: StoredVersion) -> SavedWorkflow:
+    return SavedWorkflow(**saved.summary().model_dump(), workflow_json=saved.workflow_json)
 
 
 def _canonical(document: dict[str, Any]) -> str:
@@ -259,7 +248,3 @@ def _canonical(document: dict[str, Any]) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _parse_time(value: str | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -1,5 +1,4 @@
-"""What a saved workflow and its versions look like to callers, and the document a
-thread's plan is saved as. Pure."""
+"""What a saved workflow and its versions look like to callers. Pure."""
 
 from __future__ import annotations
 
@@ -28,25 +27,3 @@ class WorkflowVersion(BaseModel):
     name: str
     step_count: int
     created_at: datetime = Field(description="When this version was saved.")
-
-
-def document_from_plan(
-    plan_steps: list[dict[str, Any]],
-    workflow_id: str | None,
-    name: str,
-    retry: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A plain-list workflow document that compiles back to these steps (and the
-    workflow's own retry setting, if it had one)."""
-    steps = []
-    for step in plan_steps:
-        text = "question" if step["type"] == "approval" else "instructions"
-        steps.append(
-            {"id": step["id"], "type": step["type"], "title": step["title"], text: step["prompt"]}
-        )
-    document: dict[str, Any] = {"name": name, "steps": steps}
-    if workflow_id:
-        document["id"] = workflow_id
-    if retry:
-        document["retry"] = retry
-    return document

@@ -11,8 +11,8 @@ from langgraph_sdk.errors import APIError, NotFoundError
 from pydantic import BaseModel, Field
 
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict
-from gateway.threads.executions import create_run
+from gateway.threads.errors import Conflict, Invalid
+from gateway.threads.executions import create_run, thread_webhook
 from gateway.threads.ids import ThreadId
 from gateway.threads.reads import oldest_first
 from gateway.threads.together import together
@@ -98,11 +98,15 @@ async def _resume_one(
         if thread["status"] != "error":
             message = f"thread is not failed (agent status {thread['status']})"
             return ResumeOutcome(thread_id=thread_id, outcome="error", message=message)
-        execution = await create_run(agent, user, assistant_id, thread_id)
+        # On the thread's webhook, as every run the gateway starts on it.
+        webhook = thread_webhook(thread)
+        execution = await create_run(agent, user, assistant_id, thread_id, webhook=webhook)
     except NotFoundError:
         return ResumeOutcome(thread_id=thread_id, outcome="not_found")
     except Conflict as exc:  # the run was refused: someone else resumed it first
         return ResumeOutcome(thread_id=thread_id, outcome="already_running", message=exc.message)
+    except Invalid as exc:  # the thread's webhook is no longer allowed by the Agent Server
+        return ResumeOutcome(thread_id=thread_id, outcome="error", message=exc.message)
     except (APIError, httpx.HTTPError) as exc:
         return ResumeOutcome(thread_id=thread_id, outcome="error", message=type(exc).__name__)
     return ResumeOutcome(

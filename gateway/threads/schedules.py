@@ -2,27 +2,33 @@
 
 A schedule is one Agent Server cron whose input is a library reference (the agent
 loads the version it names, or the latest one, when each run starts) and whose
-metadata names it; each firing runs on a new thread that keeps that metadata, so
-thread search by `schedule_id` finds its runs. The gateway stores nothing: the
-schedule id lives in the cron's metadata and is found again by it.
+metadata names it (and its webhook); each firing runs on a new thread that keeps
+that metadata, so thread search by `schedule_id` finds its runs and their later runs
+post to the webhook too. The gateway stores nothing: the schedule id lives in the
+cron's metadata. A cron whose metadata the owner broke by hand is left out of listings
+(a 409 `unreadable_schedule` when read by id).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
 from datetime import datetime
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import BadRequestError, UnprocessableEntityError
+from langgraph_sdk.errors import BadRequestError, NotFoundError, UnprocessableEntityError
 from langgraph_sdk.schema import Cron
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from agents.contract import LibraryRef
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Invalid, NotFound
-from gateway.threads.executions import STREAM_MODES
-from gateway.threads.library import saved_plan
+from gateway.threads.errors import Conflict, Invalid, NotFound
+from gateway.threads.executions import STREAM_MODES, WEBHOOK
+from gateway.threads.library import delete_workflow, saved_plan, workflow_exists
+
+logger = logging.getLogger(__name__)
 
 # Marks the crons that are schedules, so listings skip any other cron the user made.
 KIND = {"threadgate": "schedule"}
@@ -40,6 +46,14 @@ class Schedule(BaseModel):
     next_run_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class _Names(BaseModel):
+    """What a schedule's cron metadata must hold."""
+
+    schedule_id: StrictStr
+    workflow_id: StrictStr
+    workflow_version: StrictInt | None = Field(default=None, ge=1)
 
 
 def check_cron(expression: str) -> str:
@@ -80,6 +94,8 @@ async def create_schedule(
     }
     if version is not None:
         metadata["workflow_version"] = version
+    if webhook is not None:
+        metadata[WEBHOOK] = webhook  # each run's thread keeps it: its later runs post too
     ref: dict[str, Any] = dict(LibraryRef(workflow_id=workflow_id, version=version))
     created = await _refusing_invalid(
         agent.crons.create(
@@ -98,6 +114,11 @@ async def create_schedule(
             headers=as_user(user),
         )
     )
+    # A delete of the workflow removes it first, then its schedules: a cron created
+    # meanwhile is either listed by that delete or finds the workflow gone here.
+    if not await workflow_exists(agent, user, workflow_id):
+        await _delete_cron(agent, user, created["cron_id"])
+        raise NotFound("workflow", workflow_id)
     return schedule_view(created)
 
 
@@ -118,7 +139,13 @@ async def find_schedules(
         headers=headers,
     )
     total = await agent.crons.count(metadata=metadata, headers=headers)
-    return [schedule_view(c) for c in found], total
+    readable = []
+    for cron in found:
+        try:
+            readable.append(schedule_view(cron))
+        except Conflict as exc:
+            logger.warning("schedule listing skips cron %s: %s", cron["cron_id"], exc.message)
+    return readable, total
 
 
 async def get_schedule(agent: LangGraphClient, user: str, schedule_id: str) -> Schedule:
@@ -135,6 +162,7 @@ async def change_schedule(
     if not changes:
         raise Invalid("body", "nothing to change: send enabled, cron, timezone or end_time")
     cron = await _cron(agent, user, schedule_id)
+    schedule_view(cron)  # an unreadable schedule is refused before it is changed
     if "cron" in changes:
         changes["schedule"] = check_cron(changes.pop("cron"))
     updated = await _refusing_invalid(
@@ -149,25 +177,55 @@ async def delete_schedule(agent: LangGraphClient, user: str, schedule_id: str) -
     await agent.crons.delete(cron["cron_id"], headers=as_user(user))
 
 
-async def delete_schedules_of(agent: LangGraphClient, user: str, workflow_id: str) -> int:
-    """Remove every schedule of a workflow (it is being deleted); how many there were."""
-    removed = 0
-    while True:
-        page, _ = await find_schedules(agent, user, workflow_id=workflow_id, limit=100, offset=0)
-        for schedule in page:
-            await delete_schedule(agent, user, schedule.schedule_id)
-        removed += len(page)
-        if len(page) < 100:
-            return removed
+async def delete_workflow_with_schedules(
+    agent: LangGraphClient, user: str, workflow_id: str
+) -> None:
+    """Delete a saved workflow, then every schedule of it; threads that ran it stay.
+
+    The workflow goes first, so a schedule created meanwhile cannot outlive it (see
+    `create_schedule`). A workflow already gone is a 404, after removing any schedules
+    an interrupted delete left behind.
+    """
+    try:
+        await delete_workflow(agent, user, workflow_id)
+    except NotFound:
+        await delete_schedules_of(agent, user, workflow_id)
+        raise
+    await delete_schedules_of(agent, user, workflow_id)
+
+
+async def delete_schedules_of(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+    """Remove every schedule of a workflow, readable or not, until none is left."""
+    metadata, seen = {**KIND, "workflow_id": workflow_id}, set[str]()
+    while page := await agent.crons.search(metadata=metadata, limit=100, headers=as_user(user)):
+        fresh = {cron["cron_id"] for cron in page} - seen
+        if not fresh:
+            return  # none of these would go: never loop on them
+        seen |= fresh
+        for cron_id in fresh:
+            await _delete_cron(agent, user, cron_id)
 
 
 def schedule_view(cron: Cron) -> Schedule:
-    metadata = cron.get("metadata") or {}
+    """A schedule as callers see it; 409 `unreadable_schedule` if its metadata was
+    changed outside the gateway."""
+    try:
+        names = _Names.model_validate(cron.get("metadata") or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise Conflict(
+            "unreadable_schedule",
+            f"cron {cron['cron_id']} is not a readable schedule (was it changed outside the "
+            f"gateway?): metadata.{where}: {first['msg']}; DELETE /api/schedules/<id> (or "
+            "the SDK's crons.delete) removes it",
+            {"cron_id": cron["cron_id"]},
+        ) from None
     payload: dict[str, Any] = dict(cron.get("payload") or {})
     return Schedule(
-        schedule_id=str(metadata.get("schedule_id")),
-        workflow_id=str(metadata.get("workflow_id")),
-        version=metadata.get("workflow_version"),
+        schedule_id=names.schedule_id,
+        workflow_id=names.workflow_id,
+        version=names.workflow_version,
         cron=cron["schedule"],
         timezone=cron.get("timezone") or payload.get("timezone"),
         enabled=bool(cron.get("enabled", True)),
@@ -186,6 +244,12 @@ async def _cron(agent: LangGraphClient, user: str, schedule_id: str) -> Cron:
     if not found:
         raise NotFound("schedule", schedule_id)
     return found[0]
+
+
+async def _delete_cron(agent: LangGraphClient, user: str, cron_id: str) -> None:
+    """Delete a cron that may be deleted at the same moment by another request."""
+    with contextlib.suppress(NotFoundError):
+        await agent.crons.delete(cron_id, headers=as_user(user))
 
 
 async def _refusing_invalid(call: Any) -> Any:

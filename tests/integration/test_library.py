@@ -8,7 +8,7 @@ import asyncio
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from agents.contract import library_namespace
+from agents.contract import library_namespace, version_key, versions_namespace
 from tests.integration.conftest import Stack
 from tests.integration.helpers import marker, react_flow, stream_frames, wait_for_status
 
@@ -229,3 +229,101 @@ async def test_a_follow_up_keeps_the_threads_saved_version(gateway: httpx.AsyncC
         "/api/threads", params={"workflow_id": f"fu-{tag}", "workflow_version": 1}
     )
     assert [t["thread_id"] for t in found.json()["threads"]] == [thread_id]
+
+
+async def test_items_written_by_hand_into_the_library_never_make_a_500(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    """The owner may write their own library namespace with an SDK: listings skip what
+    does not read as a workflow, and reading one is a 409 that says how to clear it."""
+    tag = marker()
+    library = list(library_namespace("alice"))
+    junk, odd, good = f"junk-{tag}", f"odd-{tag}", f"good-{tag}"
+    await sdk.store.put_item(library, junk, {"note": "mine"})
+    bad_head = {"workflow_id": odd, "version": "two", "name": 5, "step_count": 1}
+    await sdk.store.put_item(library, odd, {**bad_head, "created_at": "x", "updated_at": "y"})
+    assert (
+        await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, good)})
+    ).is_success
+
+    listed = await gateway.get("/api/workflows", params={"limit": 100})
+    assert listed.status_code == 200, listed.text
+    shown = {w["workflow_id"] for w in listed.json()["workflows"]}
+    assert good in shown and not {junk, odd} & shown
+    for workflow_id in (junk, odd):
+        for response in (
+            await gateway.get(f"/api/workflows/{workflow_id}"),
+            await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag)}),
+            await gateway.post("/api/workflow/execute", json={"workflow_id": workflow_id}),
+        ):
+            assert response.status_code == 409, response.text
+            body = response.json()
+            assert body["error"] == "unreadable_workflow"
+            assert f"DELETE /api/workflows/{workflow_id}" in body["message"]
+        assert (await gateway.get(f"/api/workflows/{workflow_id}/versions")).json() == []
+        assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
+        assert (await gateway.get(f"/api/workflows/{workflow_id}")).status_code == 404
+
+    # A readable workflow whose latest version item was overwritten by hand.
+    await sdk.store.put_item(
+        list(versions_namespace("alice", good)), version_key(1), {"workflow_json": "text"}
+    )
+    broken = await gateway.get(f"/api/workflows/{good}")
+    assert broken.status_code == 409 and broken.json()["details"]["version"] == 1
+    assert (await gateway.get(f"/api/workflows/{good}/versions")).json() == []
+    # Saving a new version mends it.
+    mended = await gateway.put(f"/api/workflows/{good}", json={"workflow_json": plain(tag, 2)})
+    assert mended.status_code == 200 and mended.json()["version"] == 2
+    assert (await gateway.get(f"/api/workflows/{good}")).json()["step_count"] == 2
+
+
+async def saved_items(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient, document: dict[str, object]
+) -> tuple[list[str], dict[str, object], dict[str, object]]:
+    """Save `document` as version 1: its versions namespace, version item and head item."""
+    workflow_id = str(document["id"])
+    assert (await gateway.post("/api/workflows", json={"workflow_json": document})).is_success
+    versions = list(versions_namespace("alice", workflow_id))
+    item = (await sdk.store.get_item(versions, version_key(1)))["value"]
+    head = (await sdk.store.get_item(list(library_namespace("alice")), workflow_id))["value"]
+    return versions, item, head
+
+
+async def test_a_workflow_keeps_at_most_1000_versions(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    tag = marker()
+    workflow_id = f"full-{tag}"
+    first = plain(tag, 1, workflow_id)
+    versions, item, head = await saved_items(gateway, sdk, first)
+    # Version 1,000 as the gateway would have saved it (written directly: quicker).
+    await sdk.store.put_item(versions, version_key(1_000), {**item, "version": 1_000})
+    await sdk.store.put_item(
+        list(library_namespace("alice")), workflow_id, {**head, "version": 1_000}
+    )
+    refused = await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag)})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "too_many_versions"
+    assert refused.json()["details"]["max_versions"] == 1_000
+    assert (await gateway.get(f"/api/workflows/{workflow_id}")).json()["version"] == 1_000
+    # The latest document again adds nothing, so it is not refused.
+    same = await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": first})
+    assert same.status_code == 200 and same.json()["version"] == 1_000
+
+
+async def test_a_delete_removes_every_version_past_what_a_listing_reads(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    tag = marker()
+    workflow_id = f"many-{tag}"
+    versions, item, _ = await saved_items(gateway, sdk, plain(tag, 1, workflow_id))
+
+    # 1,001 versions, one more than a listing reads (written directly: quicker).
+    async def put(version: int) -> None:
+        await sdk.store.put_item(versions, version_key(version), {**item, "version": version})
+
+    for start in range(2, 1_002, 50):
+        await asyncio.gather(*(put(v) for v in range(start, min(start + 50, 1_002))))
+    assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
+    left = await sdk.store.search_items(versions, limit=10)
+    assert left["items"] == []

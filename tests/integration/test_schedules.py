@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,6 +85,8 @@ async def test_schedules_fire_follow_versions_and_stop_when_deleted_or_disabled(
     done = await wait_for_status(gateway, ran_latest["thread_id"], {"completed"})
     assert (done["workflow_id"], done["workflow_version"]) == (workflow_id, 2)
     assert done["progress"]["total_steps"] == 2 and done["schedule_id"] == latest["schedule_id"]
+    # The run's thread carries the schedule's webhook, so a resume of it posts there too.
+    assert done["metadata"]["webhook"] == webhooks.url(f"scheduled-{tag}")
     done = await wait_for_status(gateway, ran_pinned["thread_id"], {"completed"})
     assert (done["workflow_version"], done["progress"]["total_steps"]) == (1, 1)
 
@@ -192,3 +195,162 @@ async def test_execute_webhooks_for_a_completed_and_a_failed_run(
         "/api/workflow/execute", json={**steps(tag, 1), "webhook": "not a url"}
     )
     assert bad.status_code == 422 and "webhook" in bad.text
+
+
+async def test_a_webhook_follows_its_thread_into_resumed_and_later_runs(
+    gateway: httpx.AsyncClient, webhooks: WebhookReceiver
+):
+    """Given to `execute`, the webhook is the thread's: the run that stops at the
+    approval posts, and so does the resumed one; the next execute on the thread sets
+    the thread's webhook again (a new one replaces it, none clears it)."""
+    tag = marker()
+    url = webhooks.url(f"follow-{tag}")
+    workflow = {
+        "name": f"Approved {tag}",
+        "steps": [
+            {"title": "Draft", "instructions": f"{tag} draft"},
+            {"type": "approval", "question": f"{tag} ship?"},
+            {"title": "Ship", "instructions": f"{tag} ship"},
+        ],
+    }
+    started = await gateway.post(
+        "/api/workflow/execute", json={"workflow_json": workflow, "webhook": url}
+    )
+    assert started.status_code == 202, started.text
+    thread_id = started.json()["thread_id"]
+    stopped = webhooks.wait_for(f"follow-{tag}")[0]
+    assert stopped["run_id"] == started.json()["execution_id"].split(".")[1]
+    await wait_for_status(gateway, thread_id, {"waiting"})
+
+    resumed = await gateway.post(f"/api/threads/{thread_id}/resume", json={"approved": True})
+    assert resumed.status_code == 202, resumed.text
+    done = webhooks.wait_for(f"follow-{tag}", count=2)[1]
+    assert done["status"] == "success" and done["thread_id"] == thread_id
+    assert done["run_id"] == resumed.json()["execution_id"].split(".")[1]
+    assert done["values"]["phase"] == "done" and done["values"]["outcome"] == "completed"
+    # Kept in the thread's metadata, which is where later runs find it.
+    assert done["metadata"]["webhook"] == url
+
+    # Another execute on the thread sets its webhook: a new one replaces it...
+    other = webhooks.url(f"other-{tag}")
+    again = await gateway.post(
+        "/api/workflow/execute",
+        json={**steps(tag, 1), "thread_id": thread_id, "webhook": other},
+    )
+    assert again.status_code == 202, again.text
+    replaced = webhooks.wait_for(f"other-{tag}")[0]
+    assert replaced["status"] == "success" and replaced["metadata"]["webhook"] == other
+    # ...and none clears it.
+    follow = await gateway.post(
+        "/api/workflow/execute", json={"thread_id": thread_id, "message": f"{tag} and then?"}
+    )
+    assert follow.status_code == 202, follow.text
+    execution = follow.json()["execution_id"]
+    for _ in range(300):
+        ran = (await gateway.get(f"/api/workflow/execution/{execution}")).json()
+        if ran["status"] == "completed":
+            break
+        await asyncio.sleep(0.1)
+    assert ran["status"] == "completed", ran
+    shown = (await gateway.get(f"/api/threads/{thread_id}")).json()
+    assert "follow-up" in shown["results"] and shown["metadata"]["webhook"] is None
+    await asyncio.sleep(1)
+    assert len(webhooks.posts_to(f"follow-{tag}")) == 2
+    assert len(webhooks.posts_to(f"other-{tag}")) == 1
+
+
+async def test_a_webhook_follows_its_thread_into_recovery_and_forks(
+    gateway: httpx.AsyncClient, webhooks: WebhookReceiver
+):
+    tag = marker()
+    url = webhooks.url(f"recover-{tag}")
+    body = steps(tag, 2)
+    body["workflow_json"]["steps"][1]["instructions"] += " [fail once]"
+    body["webhook"] = url
+    started = await gateway.post("/api/workflow/execute", json=body)
+    assert started.status_code == 202, started.text
+    thread_id = started.json()["thread_id"]
+    assert webhooks.wait_for(f"recover-{tag}")[0]["status"] == "error"
+
+    await wait_for_status(gateway, thread_id, {"failed"})
+    batch = await gateway.post("/api/threads/failed/resume", json={"thread_ids": [thread_id]})
+    assert batch.json()[0]["outcome"] == "resumed", batch.text
+    recovered = webhooks.wait_for(f"recover-{tag}", count=2)[1]
+    assert recovered["status"] == "success"
+    assert recovered["run_id"] == batch.json()[0]["execution_id"].split(".")[1]
+
+    await wait_for_status(gateway, thread_id, {"completed"})
+    history = (await gateway.get(f"/api/threads/{thread_id}/history")).json()
+    after_first = next(c for c in history if c["completed_steps"] == 1 and c["source"] == "loop")
+    forked = await gateway.post(
+        f"/api/threads/{thread_id}/fork", json={"checkpoint_id": after_first["checkpoint_id"]}
+    )
+    assert forked.status_code == 202, forked.text
+    refork = webhooks.wait_for(f"recover-{tag}", count=3)[2]
+    assert refork["status"] == "success"
+    assert refork["run_id"] == forked.json()["execution_id"].split(".")[1]
+
+
+async def test_a_cron_changed_by_hand_is_skipped_or_refused_never_a_500(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    """The owner may change their crons with an SDK; one whose metadata no longer reads
+    as a schedule is left out of listings and a clear 409 when read by id."""
+    tag = marker()
+    schedule_id = str(uuid.uuid4())
+    metadata = {"threadgate": "schedule", "schedule_id": schedule_id, "workflow_id": f"hand-{tag}"}
+    await sdk.crons.create(
+        "workflow",
+        schedule="0 9 * * *",
+        input={},
+        metadata={**metadata, "workflow_version": "two"},
+        enabled=False,
+    )
+    listed = await gateway.get("/api/schedules", params={"workflow_id": f"hand-{tag}"})
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["schedules"] == []
+    mine = await gateway.get("/api/schedules", params={"limit": 100})
+    assert mine.status_code == 200, mine.text
+    for call in (gateway.get, lambda path: gateway.patch(path, json={"enabled": True})):
+        refused = await call(f"/api/schedules/{schedule_id}")
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"] == "unreadable_schedule"
+        assert "workflow_version" in refused.json()["message"]
+    assert (await gateway.delete(f"/api/schedules/{schedule_id}")).status_code == 204
+    assert (await gateway.get(f"/api/schedules/{schedule_id}")).status_code == 404
+
+
+async def test_a_schedule_created_while_its_workflow_is_deleted_does_not_survive(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    tag = marker()
+    ids = [f"race-{tag}-{i}" for i in range(8)]
+    for i, workflow_id in enumerate(ids):
+        document = {**steps(f"{tag}{i}", 1)["workflow_json"], "id": workflow_id}
+        assert (await gateway.post("/api/workflows", json={"workflow_json": document})).is_success
+
+    async def schedule_after(workflow_id: str, delay: float) -> int:
+        await asyncio.sleep(delay)
+        body = {"workflow_id": workflow_id, "cron": "0 9 * * *", "enabled": False}
+        return (await gateway.post("/api/schedules", json=body)).status_code
+
+    # Each create lands at a different moment of its workflow's delete.
+    deleted, created = await asyncio.gather(
+        asyncio.gather(*(gateway.delete(f"/api/workflows/{w}") for w in ids)),
+        asyncio.gather(*(schedule_after(w, 0.01 * i) for i, w in enumerate(ids))),
+    )
+    assert [r.status_code for r in deleted] == [204] * len(ids)
+    assert set(created) <= {201, 404}
+    for workflow_id in ids:
+        left = await gateway.get("/api/schedules", params={"workflow_id": workflow_id})
+        assert left.json()["total"] == 0, (workflow_id, left.json())
+
+    # Schedules a delete left behind (here: made by hand) go with a retried delete,
+    # which still answers 404 for the workflow.
+    orphan = {"threadgate": "schedule", "schedule_id": str(uuid.uuid4()), "workflow_id": ids[0]}
+    await sdk.crons.create(
+        "workflow", schedule="0 9 * * *", input={}, metadata=orphan, enabled=False
+    )
+    assert (await gateway.delete(f"/api/workflows/{ids[0]}")).status_code == 404
+    left = await gateway.get("/api/schedules", params={"workflow_id": ids[0]})
+    assert left.json()["total"] == 0

@@ -108,6 +108,16 @@ def test_bad_input_never_reaches_the_gateway(gateway: FakeGateway, capsys: Captu
     assert gateway.calls == []
 
 
+def test_a_comment_without_an_answer_is_refused_not_dropped(gateway: FakeGateway, capsys: Capture):
+    code, out, err = invoke(capsys, "--url", URL, "resume", T, "--comment", "ship it")
+    assert (code, out) == (2, "")
+    assert err == "threadgate: --comment goes with --approve or --reject\n"
+    assert gateway.calls == []
+    gateway.reply("POST", f"/api/threads/{T}/resume", 202, ACCEPTED)
+    assert invoke(capsys, "--url", URL, "resume", T, "--reject", "--comment", "not yet")[0] == 0
+    assert gateway.calls[-1]["json"] == {"approved": False, "comment": "not yet"}
+
+
 def test_help_and_shell_completion(capsys: Capture):
     code, out, _ = invoke(capsys, "--help")
     assert code == 0 and "--install-completion" in out

@@ -65,6 +65,7 @@ class FakeGateway:
     frames: list[dict[str, Any]] = field(default_factory=list)
     sockets: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    raw_paths: list[str] = field(default_factory=list)  # as sent, percent-encoding kept
 
     def reply(self, method: str, path: str, status: int = 200, body: Any = None, **kw: Any) -> None:
         self.replies[(method, path)] = Reply(status, body, **kw)
@@ -80,6 +81,7 @@ class FakeGateway:
             }
         )
         self.headers.append(dict(request.headers))
+        self.raw_paths.append(request.url.raw_path.decode("ascii").split("?")[0])
         reply = self.replies.get((request.method, request.url.path))
         if reply is None:
             return httpx.Response(404, json={"error": "not_found", "message": "no such route"})

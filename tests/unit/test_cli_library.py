@@ -206,3 +206,25 @@ def test_a_missing_workflow_is_exit_3_with_the_error_body(gateway: FakeGateway, 
     gateway.reply("GET", "/api/workflows/ghost", 404, error)
     code, out, err = invoke(capsys, "--url", URL, "workflows", "show", "ghost", "--json")
     assert code == 3 and out == printed(error) and err == "threadgate: no workflow ghost\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "path"),
+    [
+        (["workflows", "show", "a/b?c#d"], "/api/workflows/a%2Fb%3Fc%23d"),
+        (["workflows", "versions", "../x"], "/api/workflows/..%2Fx/versions"),
+        (["workflows", "delete", ".."], "/api/workflows/%2E%2E"),
+        (["schedules", "show", "s/1"], "/api/schedules/s%2F1"),
+        (["schedules", "disable", "%2F"], "/api/schedules/%252F"),
+        (["threads", "show", "t 1"], "/api/threads/t%201"),
+        (["threads", "history", "."], "/api/threads/%2E/history"),
+        (["threads", "save-as-workflow", "t/1"], "/api/threads/t%2F1/save-as-workflow"),
+        (["pause", "t/../1"], "/api/threads/t%2F..%2F1/pause"),
+        (["resume", "t?x=1"], "/api/threads/t%3Fx%3D1/resume"),
+    ],
+)
+def test_an_id_is_one_path_segment_whatever_it_holds(
+    gateway: FakeGateway, capsys: Capture, argv: list[str], path: str
+):
+    invoke(capsys, "--url", URL, *argv)
+    assert gateway.raw_paths == [path]

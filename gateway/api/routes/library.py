@@ -3,7 +3,7 @@ thread's workflow as a new one."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
@@ -11,24 +11,17 @@ from pydantic import BaseModel, Field
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
 from gateway.api.models import LibraryId, Version, WorkflowJson, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
-from gateway.threads.errors import Conflict
+from gateway.threads import templates
 from gateway.threads.library import (
     WORKFLOW_ID_PATTERN,
-    delete_workflow,
     get_workflow,
     list_versions,
     list_workflows,
     save_new,
     save_version,
 )
-from gateway.threads.library_views import (
-    SavedWorkflow,
-    WorkflowSummary,
-    WorkflowVersion,
-    document_from_plan,
-)
-from gateway.threads.reads import read_thread
-from gateway.threads.schedules import delete_schedules_of
+from gateway.threads.library_views import SavedWorkflow, WorkflowSummary, WorkflowVersion
+from gateway.threads.schedules import delete_workflow_with_schedules
 
 router = APIRouter(tags=["library"], dependencies=AUTHENTICATED, responses=ERRORS)
 
@@ -120,9 +113,7 @@ async def forget_workflow(
     workflow_id: WorkflowIdPath, agent: AgentDep, user: CurrentUser
 ) -> Response:
     """Delete a workflow, all its versions and its schedules; threads that ran it stay."""
-    await get_workflow(agent, user.id, workflow_id)  # 404 before anything is removed
-    await delete_schedules_of(agent, user.id, workflow_id)
-    await delete_workflow(agent, user.id, workflow_id)
+    await delete_workflow_with_schedules(agent, user.id, workflow_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -139,14 +130,11 @@ async def save_thread_as_workflow(
     settings: SettingsDep,
 ) -> SavedWorkflow:
     """Save the workflow this thread ran (its plan) as a new library workflow."""
-    thread = await read_thread(agent, user.id, thread_id)
-    values: dict[str, Any] = thread.get("values") or {}
-    plan = values.get("plan") or []
-    if not plan:
-        raise Conflict(
-            "no_workflow", f"thread '{thread_id}' has no workflow to save", {"thread_id": thread_id}
-        )
-    ran = values.get("workflow") or {}
-    name = request.name or str(ran.get("name") or "workflow")
-    document = document_from_plan(plan, request.workflow_id, name, ran.get("retry"))
-    return await save_new(agent, user.id, settings.workflow_limits(), document)
+    return await templates.save_thread_as_workflow(
+        agent,
+        user.id,
+        settings.workflow_limits(),
+        thread_id,
+        workflow_id=request.workflow_id,
+        name=request.name,
+    )
