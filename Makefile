@@ -27,8 +27,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# Benchmarks (not tests): gateway vs direct langgraph-sdk calls, ratios from one run.
+# Benchmarks (not tests): gateway vs a floor pass-through and direct langgraph-sdk calls,
+# from one run; CPU per request into bench/results/cpu-latest.json.
 bench: $(STAMP)
+	$(BIN)/python -m bench.cpu latest
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.execute
 	$(BIN)/python -m bench.streams

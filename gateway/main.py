@@ -90,6 +90,9 @@ def serve(argv: list[str] | None = None) -> None:
         # uvicorn buffers a whole WebSocket message before the gateway's own size check:
         # keep this near THREADGATE_MAX_BODY_BYTES (raise both together).
         ws_max_size=1_048_576,
+        # Frames are small JSON: compressing them costs more CPU than it saves, and a
+        # zlib compressor and decompressor per open socket are most of its memory.
+        ws_per_message_deflate=False,
         # Open streams close 3 s into a stop, so a rolling restart does not wait on
         # them; their clients rejoin on another gateway.
         timeout_graceful_shutdown=3,

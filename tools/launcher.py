@@ -148,6 +148,9 @@ def start_gateway(
         # (their clients rejoin the run on any gateway).
         "--timeout-graceful-shutdown",
         "3",
+        # As the image runs it (gateway/main.py `serve`): frames are small JSON.
+        "--ws-per-message-deflate",
+        "false",
     ]
     proc = subprocess.Popen(
         command,
