@@ -24,15 +24,20 @@ logger = logging.getLogger("gateway")
 
 def app() -> FastAPI:
     """Factory for `uvicorn --factory gateway.main:app`."""
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.log_format, settings.request_logs)
+    return create_app(settings)
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or one line per problem and exit code 2."""
     try:
-        settings = get_settings()
+        return get_settings()
     except ValidationError as exc:
         logging.basicConfig(format="%(levelname)s %(message)s")
         for line in config_problems(exc):
             logger.error("configuration: %s", line)
         sys.exit(2)
-    configure_logging(settings.log_level, settings.log_format, settings.request_logs)
-    return create_app(settings)
 
 
 def config_problems(exc: ValidationError) -> list[str]:
@@ -47,56 +52,79 @@ def config_problems(exc: ValidationError) -> list[str]:
     return lines
 
 
-def available_cores() -> int:
-    """The cores this process may use: a container's CPU quota (cgroup v2), else its
-    CPU affinity (what `docker --cpus` and `--cpuset-cpus` give it)."""
+# Without a CPU quota a container sees every core of its host: do not start dozens of
+# workers (each with its own Agent Server connection pool) on a big host by default.
+UNLIMITED_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One worker per core the container is given: its CPU quota (cgroup v2 or v1), else
+    its CPU set, at most UNLIMITED_DEFAULT_WORKERS when no quota is set."""
     cores = len(os.sched_getaffinity(0))
+    quota = _cpu_quota()
+    if quota is None:
+        return min(cores, UNLIMITED_DEFAULT_WORKERS)
+    return max(1, min(cores, math.ceil(quota)))
+
+
+def _cpu_quota() -> float | None:
+    """Cores' worth of CPU time the cgroup allows, if it limits it."""
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
-        return cores
-    if quota == "max":
-        return cores
-    return max(1, min(cores, math.ceil(int(quota) / int(period))))
+        pass
+    try:
+        v1 = Path("/sys/fs/cgroup/cpu")
+        quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
+        period_us = int((v1 / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if quota_us <= 0 else quota_us / period_us
 
 
 def serve(argv: list[str] | None = None) -> None:
-    """Run `THREADGATE_WORKERS` uvicorn workers (default: one per available core)."""
+    """Run `THREADGATE_WORKERS` uvicorn workers (default: one per core it is given)."""
     parser = argparse.ArgumentParser(prog="python -m gateway.main")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8002)
     args = parser.parse_args(argv)
-    given = os.environ.get("THREADGATE_WORKERS", "").strip()
-    if given and not (given.isdigit() and 1 <= int(given) <= 64):
-        sys.exit(f"THREADGATE_WORKERS must be a whole number from 1 to 64, not {given!r}")
-    workers = int(given) if given else available_cores()
+    # Checked here, once: a worker that exits on bad settings would be restarted by
+    # uvicorn's supervisor for ever instead of stopping the container.
+    settings = settings_or_exit()
+    workers = settings.workers or default_workers()
     if workers > 1:
-        # Each worker counts its own metrics; prometheus_client's multiprocess mode sums
-        # them on a scrape. Its folder must start without an earlier run's files.
-        folder = Path(
-            os.environ.setdefault(
-                "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="threadgate-metrics-")
-            )
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
-            stale.unlink()
+        _fresh_metrics_folder()
     uvicorn.run(
         "gateway.main:app",
         factory=True,
         host=args.host,
         port=args.port,
         workers=workers,
-        # uvicorn buffers a whole WebSocket message before the gateway's own size check:
-        # keep this near THREADGATE_MAX_BODY_BYTES (raise both together).
-        ws_max_size=1_048_576,
+        # uvicorn buffers a whole WebSocket message before the gateway's own size check
+        # (which answers `payload_too_large`): let a little more than the limit through.
+        ws_max_size=settings.max_body_bytes + 65_536,
         # Frames are small JSON: compressing them costs more CPU than it saves, and a
-        # zlib compressor and decompressor per open socket are most of its memory.
+        # zlib compressor and decompressor per open socket are a third of its memory.
         ws_per_message_deflate=False,
         # Open streams close 3 s into a stop, so a rolling restart does not wait on
         # them; their clients rejoin on another gateway.
         timeout_graceful_shutdown=3,
     )
+
+
+def _fresh_metrics_folder() -> None:
+    """Each worker counts its own metrics; prometheus_client's multiprocess mode sums
+    them on a scrape, from files that must not be left from an earlier run."""
+    folder = Path(
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="threadgate-metrics-")
+        )
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind in ("counter", "gauge", "histogram", "summary"):
+        for stale in folder.glob(f"{kind}_*.db"):
+            stale.unlink()
 
 
 if __name__ == "__main__":

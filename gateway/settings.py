@@ -67,6 +67,13 @@ class Settings(CredentialSettings):
         default=10, gt=0, le=300, description="Deadline for a WebSocket's first message."
     )
 
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="uvicorn workers under `python -m gateway.main` (the image); "
+        "unset: one per core the container is given.",
+    )
     request_logs: bool = Field(
         default=False,
         description="Log a line per request and per Agent Server call (at INFO).",

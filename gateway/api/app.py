@@ -45,29 +45,30 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = agent is None
-        inline_json.install(asyncio.get_running_loop())
-        app.state.agent = agent or connect(settings)
-        retention = None
-        if settings.retention_ttl_minutes is not None:
-            retention = asyncio.create_task(retention_schedule(app.state.agent, settings))
-            logger.info(
-                "pruning threads idle for %s min every %s min",
-                settings.retention_ttl_minutes,
-                settings.retention_interval_minutes,
-            )
-        logger.info("gateway ready; agent server at %s", settings.agent_url)
-        try:
-            yield
-        finally:
-            if retention is not None:
-                retention.cancel()
-                # Awaited, so no prune is cut off mid-call by the client closing below.
-                with contextlib.suppress(asyncio.CancelledError):
-                    await retention
-            if owned:
-                await app.state.agent.aclose()
-            process_ended()
+        # Small JSON from the Agent Server is decoded on the loop while the app runs.
+        with inline_json.installed(asyncio.get_running_loop()):
+            owned = agent is None
+            app.state.agent = agent or connect(settings)
+            retention = None
+            if settings.retention_ttl_minutes is not None:
+                retention = asyncio.create_task(retention_schedule(app.state.agent, settings))
+                logger.info(
+                    "pruning threads idle for %s min every %s min",
+                    settings.retention_ttl_minutes,
+                    settings.retention_interval_minutes,
+                )
+            logger.info("gateway ready; agent server at %s", settings.agent_url)
+            try:
+                yield
+            finally:
+                if retention is not None:
+                    retention.cancel()
+                    # Awaited, so no prune is cut off mid-call by the client closing below.
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await retention
+                if owned:
+                    await app.state.agent.aclose()
+                process_ended()
 
     app = FastAPI(
         title="Threadgate",
@@ -83,7 +84,9 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     # Outermost, around even the server-error handler: its log line and 500 get the id too.
     inner, counted = app.build_middleware_stack, settings.metrics != "off"
     app.build_middleware_stack = lambda: Observe(inner(), metrics=counted)  # type: ignore[method-assign]
-    for module in (health, workflow, library, schedules, stream, maintenance, threads, control):
+    # The busiest reads first: FastAPI tries routes in order (maintenance before threads,
+    # so `/api/threads/failed` is not read as a thread id).
+    for module in (health, maintenance, threads, workflow, control, library, schedules, stream):
         app.include_router(module.router)
     if settings.metrics != "off":
         app.include_router(metrics.router)

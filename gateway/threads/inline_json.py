@@ -4,15 +4,17 @@ langgraph-sdk encodes every request body and decodes every response with
 `loop.run_in_executor(None, orjson.loads | orjson.dumps, ...)`: a hand-off to a thread
 and back per call, about a seventh of the gateway's CPU for a thread read (py-spy,
 bench/README.md). For a body of a few KiB the hand-off costs more than the work. This
-default executor does small orjson work inline and hands everything else (large
-bodies, `getaddrinfo`, any other caller) to a normal thread pool, so nothing big ever
-blocks the loop. Installed on the gateway's event loop at start-up.
+default executor decodes answers of up to 64 KiB inline and encodes request bodies
+inline (the gateway's own, at most `THREADGATE_MAX_BODY_BYTES`: about 1 ms for 1 MB),
+and hands everything else (larger answers, `getaddrinfo`, any other caller) to a normal
+thread pool. Installed on the gateway's event loop for the app's lifetime.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -41,5 +43,14 @@ def _small_json_work(fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
     return fn is orjson.dumps
 
 
-def install(loop: asyncio.AbstractEventLoop) -> None:
-    loop.set_default_executor(InlineSmallJson(thread_name_prefix="gateway"))
+@contextlib.contextmanager
+def installed(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """This executor as the loop's default while the app runs; then a plain pool again
+    (the loop may outlive the app, as in tests)."""
+    executor = InlineSmallJson(thread_name_prefix="gateway")
+    loop.set_default_executor(executor)
+    try:
+        yield
+    finally:
+        loop.set_default_executor(ThreadPoolExecutor())
+        executor.shutdown(wait=False)

@@ -1,13 +1,15 @@
 """How the gateway's one httpx client reaches the Agent Server: aiohttp underneath.
 
-httpx's own transport costs about 0.5 ms of CPU per call here (bench/README.md);
-aiohttp's connection pool and parser behind httpx's API (`httpx-aiohttp`) cost less,
-and langgraph-sdk keeps its httpx client. Two things are mended on top of that library:
+aiohttp's connection pool and parser behind httpx's API (`httpx-aiohttp`) take about a
+fifth less CPU per proxied request than httpx's own transport (bench/README.md), and
+langgraph-sdk keeps its httpx client. Two things are mended on top of that library:
 - its exception mapping turns a refused connection, and a connection the server closed,
-  into `ConnectTimeout` (a 504 here); they are raised as httpx itself raises them
-  (`ConnectError`: 503; `ReadError`: the search fallback retries it), for requests and
-  for streams read later alike;
-- it ignores `retries`: a refused connection is retried here, as httpx's transport did.
+  into `ConnectTimeout` (a 504 here), and lets a malformed answer through as aiohttp's
+  own error (a 500); each is raised as httpx itself raises it (`ConnectError`: 503;
+  `ReadError`: the search fallback retries it; `RemoteProtocolError`: 503), for
+  requests and for streams read later alike;
+- it ignores `retries`: a connection that cannot be made is retried here, as httpx's
+  transport did.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 
-def _as_httpx(exc: httpx.TransportError, request: httpx.Request) -> httpx.TransportError:
-    """What httpx's own transport would have raised for the aiohttp error behind `exc`."""
-    cause = exc.__cause__
+def _as_httpx(exc: Exception, request: httpx.Request) -> httpx.TransportError:
+    """What httpx's own transport would have raised for the aiohttp error behind `exc`
+    (the library's mapped exception, or an aiohttp error it let through)."""
+    cause = exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
     if isinstance(cause, aiohttp.ClientConnectorError):
         return httpx.ConnectError(str(cause), request=request)
     if isinstance(cause, aiohttp.ConnectionTimeoutError):
@@ -30,7 +33,11 @@ def _as_httpx(exc: httpx.TransportError, request: httpx.Request) -> httpx.Transp
         return httpx.ReadTimeout(str(cause), request=request)
     if isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError):
         return httpx.ReadError(str(cause), request=request)
-    return exc
+    if isinstance(cause, aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(str(cause), request=request)
+    if isinstance(exc, httpx.TransportError):
+        return exc
+    return httpx.TransportError(str(cause))
 
 
 class _Body(httpx.AsyncByteStream):
@@ -44,8 +51,11 @@ class _Body(httpx.AsyncByteStream):
         try:
             async for chunk in self._inner:
                 yield chunk
-        except httpx.TransportError as exc:
-            raise _as_httpx(exc, self._request) from exc.__cause__
+        except (httpx.TransportError, aiohttp.ClientError) as exc:
+            mapped = _as_httpx(exc, self._request)
+            if mapped is exc:
+                raise
+            raise mapped from exc
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -61,11 +71,14 @@ class AgentServerTransport(AiohttpTransport):
         while True:
             try:
                 response = await super().handle_async_request(request)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, aiohttp.ClientError) as exc:
                 mapped = _as_httpx(exc, request)
-                if isinstance(mapped, httpx.ConnectError) and attempt < self._connect_retries:
+                unmade = isinstance(mapped, httpx.ConnectError | httpx.ConnectTimeout)
+                if unmade and attempt < self._connect_retries:
                     attempt += 1
                     continue
-                raise mapped from exc.__cause__
+                if mapped is exc:
+                    raise
+                raise mapped from exc
             response.stream = _Body(response.stream, request)  # type: ignore[arg-type]
             return response

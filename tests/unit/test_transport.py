@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 
-from gateway.threads.inline_json import INLINE_BYTES, InlineSmallJson
+from gateway.threads.inline_json import INLINE_BYTES, InlineSmallJson, installed
 from gateway.threads.transport import AgentServerTransport
 from tools.launcher import free_port
 
@@ -58,7 +58,11 @@ async def test_a_silent_server_is_a_read_timeout():
 
 async def test_small_json_is_decoded_on_the_loop_and_large_json_in_a_thread():
     loop = asyncio.get_running_loop()
-    loop.set_default_executor(InlineSmallJson())
+    with installed(loop):
+        await _small_inline_large_pooled(loop)
+
+
+async def _small_inline_large_pooled(loop: asyncio.AbstractEventLoop) -> None:
     here = threading.get_ident()
 
     def where(_: object) -> int:
@@ -91,3 +95,21 @@ def test_only_small_orjson_work_skips_the_pool(monkeypatch: pytest.MonkeyPatch):
     executor.submit(sorted, [2, 1]).result()
     assert handed == [orjson.loads, sorted]
     executor.shutdown()
+
+
+async def test_a_malformed_answer_is_a_protocol_error_not_aiohttps_own():
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def bad_header() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n{}")
+        conn.close()
+
+    threading.Thread(target=bad_header, daemon=True).start()
+    transport = AgentServerTransport(retries=0, limits=LIMITS)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(f"http://127.0.0.1:{port}/threads")
+    server.close()
