@@ -69,6 +69,22 @@ async def wait_for_status(
         await asyncio.sleep(0.2)
 
 
+async def wait_for_execution(
+    gateway: httpx.AsyncClient, execution_id: str, wanted: str = "completed", timeout: float = 30
+) -> dict[str, Any]:
+    """The execution's view once it reads `wanted`; fails after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = (await gateway.get(f"/api/workflow/execution/{execution_id}")).json()
+        if body["status"] == wanted:
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"execution {execution_id} still {body['status']}, wanted {wanted}"
+            )
+        await asyncio.sleep(0.1)
+
+
 async def wait_for_steps(
     gateway: httpx.AsyncClient, thread_id: str, done: int, timeout: float = 60
 ) -> dict[str, Any]:

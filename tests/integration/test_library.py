@@ -10,7 +10,13 @@ from langgraph_sdk.client import LangGraphClient
 
 from agents.contract import library_namespace, version_key, versions_namespace
 from tests.integration.conftest import Stack
-from tests.integration.helpers import marker, react_flow, stream_frames, wait_for_status
+from tests.integration.helpers import (
+    marker,
+    react_flow,
+    stream_frames,
+    wait_for_execution,
+    wait_for_status,
+)
 
 
 def plain(tag: str, steps: int = 2, workflow_id: str | None = None) -> dict[str, object]:
@@ -217,12 +223,7 @@ async def test_a_follow_up_keeps_the_threads_saved_version(gateway: httpx.AsyncC
     await wait_for_status(gateway, thread_id, {"completed"})
     follow = {"thread_id": thread_id, "message": f"{tag} and then?"}
     execution = (await gateway.post("/api/workflow/execute", json=follow)).json()["execution_id"]
-    for _ in range(300):
-        ran = (await gateway.get(f"/api/workflow/execution/{execution}")).json()
-        if ran["status"] == "completed":
-            break
-        await asyncio.sleep(0.1)
-    assert ran["status"] == "completed", ran
+    await wait_for_execution(gateway, execution)
     done = (await gateway.get(f"/api/threads/{thread_id}")).json()
     assert "follow-up" in done["results"] and done["metadata"]["workflow_version"] == 1
     found = await gateway.get(

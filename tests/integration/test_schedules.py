@@ -15,7 +15,7 @@ import pytest
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import UnprocessableEntityError
 
-from tests.integration.helpers import marker, wait_for_status
+from tests.integration.helpers import marker, wait_for_execution, wait_for_status
 from tests.webhook_receiver import WebhookReceiver
 
 
@@ -246,12 +246,7 @@ async def test_a_webhook_follows_its_thread_into_resumed_and_later_runs(
     )
     assert follow.status_code == 202, follow.text
     execution = follow.json()["execution_id"]
-    for _ in range(300):
-        ran = (await gateway.get(f"/api/workflow/execution/{execution}")).json()
-        if ran["status"] == "completed":
-            break
-        await asyncio.sleep(0.1)
-    assert ran["status"] == "completed", ran
+    await wait_for_execution(gateway, execution)
     shown = (await gateway.get(f"/api/threads/{thread_id}")).json()
     assert "follow-up" in shown["results"] and shown["metadata"]["webhook"] is None
     await asyncio.sleep(1)

@@ -28,20 +28,34 @@ async def test_a_refused_connection_is_a_connect_error_after_the_retries():
             await client.get(f"http://127.0.0.1:{port}/ok")
 
 
-async def test_a_connection_closed_mid_answer_is_a_read_error():
+def answers_once(raw: bytes) -> tuple[socket.socket, int]:
+    """A server on a free port that answers one request with `raw`, then hangs up."""
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
 
-    def half_answer() -> None:
+    def answer() -> None:
         conn, _ = server.accept()
         conn.recv(65536)
-        conn.sendall(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial":')
+        conn.sendall(raw)
         conn.close()
 
-    threading.Thread(target=half_answer, daemon=True).start()
+    threading.Thread(target=answer, daemon=True).start()
+    return server, server.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("raw", "raised"),
+    [
+        # The connection closes mid-answer.
+        (b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial":', httpx.ReadError),
+        # A malformed answer: not aiohttp's own error (a 500 here), httpx's.
+        (b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n{}", httpx.RemoteProtocolError),
+    ],
+)
+async def test_a_broken_answer_fails_as_httpx_would(raw: bytes, raised: type[Exception]):
+    server, port = answers_once(raw)
     transport = AgentServerTransport(retries=0, limits=LIMITS)
     async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(httpx.ReadError):
+        with pytest.raises(raised):
             await client.get(f"http://127.0.0.1:{port}/threads")
     server.close()
 
@@ -95,21 +109,3 @@ def test_only_small_orjson_work_skips_the_pool(monkeypatch: pytest.MonkeyPatch):
     executor.submit(sorted, [2, 1]).result()
     assert handed == [orjson.loads, sorted]
     executor.shutdown()
-
-
-async def test_a_malformed_answer_is_a_protocol_error_not_aiohttps_own():
-    server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
-
-    def bad_header() -> None:
-        conn, _ = server.accept()
-        conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nthis is not a header\r\n\r\n{}")
-        conn.close()
-
-    threading.Thread(target=bad_header, daemon=True).start()
-    transport = AgentServerTransport(retries=0, limits=LIMITS)
-    async with httpx.AsyncClient(transport=transport) as client:
-        with pytest.raises(httpx.RemoteProtocolError):
-            await client.get(f"http://127.0.0.1:{port}/threads")
-    server.close()
