@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -206,3 +207,26 @@ async def test_delete_asks_first_then_the_thread_is_gone(
     await tab.click("#delete-yes")
     await expect(tab.locator("#notice")).to_have_text("Deleted.")
     assert (await gateway.get(f"/api/threads/{thread_id}")).status_code == 404
+
+
+async def test_a_saved_workflow_runs_from_the_page_and_shows_its_tokens(
+    page: tuple[Page, Seen], gateway: httpx.AsyncClient
+):
+    tab, _ = page
+    tag = marker()
+    document = {**react_flow(tag, steps=2, name=f"Saved {tag}"), "id": f"saved-{tag}"}
+    saved = await gateway.post("/api/workflows", json={"workflow_json": document})
+    assert saved.status_code == 201, saved.text
+    await tab.reload()  # the list reads the library when it is entered
+    await tab.select_option("#saved-workflow", f"saved-{tag}")
+    await tab.click("#run-saved-button")
+    await expect(tab).to_have_url(re.compile(r"#/threads/[0-9a-f-]{36}$"), timeout=10_000)
+    thread_id = tab.url.rsplit("/", 1)[1]
+    done = await wait_for_status(gateway, thread_id, {"completed"})
+    assert (done["workflow_id"], done["workflow_version"]) == (f"saved-{tag}", 1)
+    await tab.reload()
+    await expect(tab.locator("#thread-status")).to_have_text("completed")
+    total = done["usage"]["total_tokens"]
+    await expect(tab.locator("#thread-usage")).to_contain_text(f"Tokens: {total}")
+    await expect(tab.locator("#steps .usage")).to_have_count(2)
+    await snap(tab, "6-saved-workflow-run")

@@ -8,7 +8,10 @@ const PAGE_SIZE = 20;
 const LIST_REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
-const state = { offset: 0, threadId: null, sockets: new Map(), ended: new Map(), timer: null };
+const state = {
+  offset: 0, threadId: null, sockets: new Map(), ended: new Map(), timer: null,
+  savedShown: false, // the saved-workflow list is read on entering the list, not every poll
+};
 const REWATCH_AFTER_MS = 2000; // a thread may read "running" a moment after its run ended
 
 // --- the API -----------------------------------------------------------------------
@@ -103,13 +106,41 @@ function el(tag, props = {}, ...children) {
 
 // --- the thread list ---------------------------------------------------------------
 
+// --- saved workflows (the library) ---------------------------------------------------
+
+async function showSavedWorkflows() {
+  const select = $("saved-workflow");
+  const chosen = select.value;
+  const page = await api("/api/workflows?limit=100");
+  const options = page.workflows.map((w) => el("option", {
+    value: w.workflow_id, textContent: `${w.name} (v${w.version}, ${w.step_count} steps)`,
+  }));
+  select.replaceChildren(...(options.length ? options : [el("option", { value: "", textContent: "none saved" })]));
+  if (chosen && page.workflows.some((w) => w.workflow_id === chosen)) select.value = chosen;
+  $("run-saved-button").disabled = !page.workflows.length;
+}
+
+async function runSaved(event) {
+  event.preventDefault();
+  const workflowId = $("saved-workflow").value;
+  if (!workflowId) return;
+  try {
+    const started = await api("/api/workflow/execute", { method: "POST", body: { workflow_id: workflowId } });
+    say(`Started ${workflowId}.`);
+    location.hash = `#/threads/${started.thread_id}`;
+  } catch (error) {
+    say(`Run refused: ${error.message}`, true);
+  }
+}
+
 async function showList() {
   const params = new URLSearchParams({
     limit: PAGE_SIZE, offset: state.offset, sort_by: "created_at", sort_order: "desc",
   });
   if ($("status-filter").value) params.set("status", $("status-filter").value);
   if ($("workflow-filter").value.trim()) params.set("workflow_id", $("workflow-filter").value.trim());
-  const page = await api(`/api/threads?${params}`);
+  const saved = state.savedShown ? null : showSavedWorkflows().then(() => { state.savedShown = true; });
+  const [page] = await Promise.all([api(`/api/threads?${params}`), saved]);
   $("threads").replaceChildren(...page.threads.map(threadRow));
   $("page-info").textContent = page.total
     ? `${page.offset + 1}-${page.offset + page.threads.length} of ${page.total}` : "no threads";
@@ -175,6 +206,7 @@ async function showThread(threadId) {
   setProgress($("thread-progress"), $("thread-progress-text"), p.completed_steps, p.total_steps);
   $("question").hidden = !thread.question;
   $("question-text").textContent = thread.question ? thread.question.question : "";
+  $("thread-usage").textContent = thread.usage ? `Tokens: ${tokens(thread.usage)}` : "";
   $("thread-error").hidden = !p.error_message;
   $("thread-error").textContent = p.error_message || "";
   renderSteps(stateNow.values);
@@ -186,14 +218,24 @@ async function showThread(threadId) {
   if (thread.status === "running") watch(threadId);
 }
 
+function tokens(usage) {
+  return `${usage.total_tokens} (${usage.input_tokens} in, ${usage.output_tokens} out)`;
+}
+
 function renderSteps(values) {
   const results = values.results || {};
   const completed = new Set(values.completed || []);
   $("steps").replaceChildren(...(values.plan || []).map((step) => {
     const result = results[step.id];
     const mark = completed.has(step.id) ? "done" : "to do";
+    // What a task step cost: model calls it took, tokens the model reported (if any).
+    const cost = [
+      result?.attempts > 1 ? `${result.attempts} attempts` : null,
+      result?.usage ? `${tokens(result.usage)} tokens` : null,
+    ].filter(Boolean).join(", ");
     return el("li", { className: "step" },
       el("span", { textContent: `${step.title} (${step.type}) - ${mark}` }),
+      cost ? el("span", { className: "muted usage", textContent: ` · ${cost}` }) : null,
       result ? el("p", { className: "output", textContent: result.output }) : null);
   }));
 }
@@ -255,6 +297,7 @@ function wireControls() {
     refresh();
   };
   $("forget").onclick = () => askForCredential();
+  $("run-saved").onsubmit = runSaved;
 }
 
 // --- routing: #/ is the list, #/threads/<id> one thread ------------------------------
@@ -274,7 +317,7 @@ async function refresh() {
 }
 
 wireControls();
-window.addEventListener("hashchange", () => { say(""); refresh(); });
+window.addEventListener("hashchange", () => { say(""); state.savedShown = false; refresh(); });
 // The list notices new threads with one listing request now and then, not one per thread.
 state.timer = setInterval(() => { if (!state.threadId && $("login").hidden) refresh(); }, LIST_REFRESH_MS);
 refresh();
