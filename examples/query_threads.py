@@ -16,6 +16,7 @@ import asyncio
 import os
 import sys
 
+import httpx
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import APIStatusError
 
@@ -51,6 +52,9 @@ async def main() -> int:
         return 0
     except APIStatusError as exc:
         print(f"the Agent Server answered {exc.status_code}: {exc.body or exc}", file=sys.stderr)
+        return 2
+    except httpx.HTTPError as exc:
+        print(f"cannot reach the Agent Server at {args.url}: {exc}", file=sys.stderr)
         return 2
     finally:
         await client.aclose()

@@ -139,7 +139,7 @@ def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
 
 def _validation_body(errors: Any) -> ErrorBody:
     items = [
-        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": _plainly(e)}
         for e in errors
     ]
     first = items[0] if items else {"field": "", "message": "invalid request"}
@@ -148,6 +148,17 @@ def _validation_body(errors: Any) -> ErrorBody:
         message=f"{first['field']}: {first['message']}" if first["field"] else first["message"],
         details=items,
     )
+
+
+def _plainly(error: Any) -> str:
+    """pydantic's message, said the way a caller can act on it where it is not."""
+    kind, loc = error.get("type"), tuple(error.get("loc", ()))
+    if kind == "model_attributes_type" and loc == ("body",):
+        # A form-encoded or plain-text body (curl's default without a content type).
+        return "the body must be a JSON object, sent with Content-Type: application/json"
+    if kind == "string_pattern_mismatch" and loc[:1] == ("path",):
+        return f"'{error.get('input')}' is not a valid {loc[-1].replace('_', ' ')}"
+    return str(error.get("msg", ""))
 
 
 def _http_code(status: int) -> str:

@@ -31,6 +31,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class PerConnectionLines(logging.Filter):
+    """Drops uvicorn's lines about each WebSocket (`"WebSocket /path" [accepted]`,
+    `connection open`, `connection closed`), written to `uvicorn.error` at INFO: they are
+    request lines too, kept only with `THREADGATE_REQUEST_LOGS`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        per_connection = message.startswith('%s - "WebSocket ') or message in (
+            "connection open",
+            "connection closed",
+        )
+        return not (per_connection and record.levelno == logging.INFO)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; a message's newlines are escaped, never written."""
 
@@ -53,8 +67,9 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, log_format: str, request_lines: bool = False) -> None:
     """Root logs at `level` through one stderr handler, text or JSON, with request ids.
 
-    A line per request (uvicorn's access line) and per Agent Server call (httpx's) is
-    written only with `request_lines`: at INFO they cost a tenth of a thread read's CPU.
+    A line per request (uvicorn's access line, and its lines per WebSocket) and per
+    Agent Server call (httpx's) is written only with `request_lines`: they cost CPU on
+    every request (bench/README.md).
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
@@ -75,6 +90,11 @@ def configure_logging(level: str, log_format: str, request_lines: bool = False) 
         # uvicorn gave its loggers their own level; ours decides (propagated records
         # are not checked against the root's level).
         uvicorn_logger.setLevel(level)
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    for known in [f for f in uvicorn_error.filters if isinstance(f, PerConnectionLines)]:
+        uvicorn_error.removeFilter(known)  # configured again in the same process (tests)
+    if not request_lines:
+        uvicorn_error.addFilter(PerConnectionLines())
     per_request = logging.INFO if request_lines else logging.WARNING
     for name in ("uvicorn.access", "httpx"):
         logging.getLogger(name).setLevel(max(logging.getLevelNamesMapping()[level], per_request))

@@ -86,6 +86,12 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         ),
     ),
     ("422", "validation_error"): (None, lambda c: c.get("/api/threads", params={"limit": 0})),
+    ("422", "not_supported"): (
+        answer(422),  # the runtime refuses to trim checkpoints
+        lambda c: c.post(
+            "/api/threads/prune", json={"older_than_minutes": 60, "keep_latest_checkpoint": True}
+        ),
+    ),
     ("422", "invalid_request"): (
         None,
         lambda c: c.post("/api/schedules", json={"workflow_id": "w1", "cron": "* * * * * *"}),

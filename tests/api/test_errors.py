@@ -291,3 +291,19 @@ def test_an_unreadable_agent_server_answer_is_502_not_a_crash(
     for path in (f"/api/threads/{THREAD}", "/api/threads"):
         assert_error(client.get(path), 502, "agent_error")
     assert not [r for r in caplog.records if r.exc_info], "a traceback reached the log"
+
+
+def test_a_form_body_is_told_to_send_json(client: TestClient):
+    # curl -d without a content type sends a form body.
+    response = client.post(
+        "/api/workflow/execute",
+        content=b'{"workflow_id": "w"}',
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    body = assert_error(response, 422, "validation_error")
+    assert "Content-Type: application/json" in body["message"]
+
+
+def test_a_malformed_id_in_the_path_is_named_not_shown_as_a_pattern(client: TestClient):
+    body = assert_error(client.get("/api/threads/nope"), 422, "validation_error")
+    assert body["message"] == "path.thread_id: 'nope' is not a valid thread id"

@@ -124,7 +124,11 @@ async def test_by_default_no_line_is_logged_per_request(stack: Stack, second_gat
         for _ in range(3):
             response = await client.get("/api/threads", headers={"X-Request-ID": rid})
             assert response.status_code == 200
+    ws_url = second_gateway.replace("http://", "ws://") + "/api/workflow/execute/stream"
+    frames = await stream_frames(ws_url, {"workflow_json": react_flow(marker(), steps=1)})
+    assert frames[-1]["type"] == "end"
     await asyncio.sleep(0.5)
     log = (stack.logs / "gateway-2.log").read_text(errors="replace")
     assert rid not in log
     assert "GET /api/threads" not in log and "HTTP Request" not in log
+    assert "WebSocket /api" not in log and "connection open" not in log
