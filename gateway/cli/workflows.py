@@ -58,8 +58,11 @@ def show_record(record: dict[str, Any]) -> None:
             ("updated", record.get("updated_at")),
         ]
     )
-    if "workflow_json" in record:
-        render.table(steps_of(record["workflow_json"]), ["id", "type", "title"])
+    # The compiled steps in the order they run, when the gateway sends them; else the
+    # document's own list.
+    steps = record.get("steps") or steps_of(record.get("workflow_json"))
+    if steps:
+        render.table(steps, ["id", "type", "title"])
 
 
 @command(workflows_app, "list")

@@ -37,7 +37,12 @@ from gateway.threads.library_store import (
     read_version,
     unreadable,
 )
-from gateway.threads.library_views import SavedWorkflow, WorkflowSummary, WorkflowVersion
+from gateway.threads.library_views import (
+    SavedWorkflow,
+    WorkflowSummary,
+    WorkflowVersion,
+    saved_steps,
+)
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 
 # Store namespace labels may not contain '.', and ids appear in URLs: keep them plain.
@@ -224,7 +229,9 @@ async def _write(
         index=False,
         headers=headers,
     )
-    return SavedWorkflow(**summary.model_dump(), workflow_json=document)
+    return SavedWorkflow(
+        **summary.model_dump(), workflow_json=document, steps=saved_steps(list(plan.steps))
+    )
 
 
 async def _version_item(
@@ -239,7 +246,11 @@ async def _version_item(
 
 
 def _saved(saved: StoredVersion) -> SavedWorkflow:
-    return SavedWorkflow(**saved.summary().model_dump(), workflow_json=saved.workflow_json)
+    return SavedWorkflow(
+        **saved.summary().model_dump(),
+        workflow_json=saved.workflow_json,
+        steps=saved_steps(list(saved.plan.get("steps") or [])),
+    )
 
 
 def _canonical(document: dict[str, Any]) -> str:

@@ -17,8 +17,26 @@ class WorkflowSummary(BaseModel):
     updated_at: datetime = Field(description="When this version was saved.")
 
 
+class SavedStep(BaseModel):
+    id: str
+    type: str
+    title: str
+
+
 class SavedWorkflow(WorkflowSummary):
     workflow_json: dict[str, Any] = Field(description="The document as saved.")
+    steps: list[SavedStep] = Field(
+        default_factory=list, description="Its steps in the order they run (as compiled)."
+    )
+
+
+def saved_steps(plan_steps: list[Any]) -> list[SavedStep]:
+    """The compiled plan's steps as callers see them (no prompts: those are in the document)."""
+    return [
+        SavedStep(id=str(s["id"]), type=str(s["type"]), title=str(s["title"]))
+        for s in plan_steps
+        if isinstance(s, dict) and {"id", "type", "title"} <= s.keys()
+    ]
 
 
 class WorkflowVersion(BaseModel):

@@ -37,6 +37,8 @@ async def test_save_version_read_list_and_delete(gateway: httpx.AsyncClient):
     saved = created.json()
     assert (saved["workflow_id"], saved["version"], saved["step_count"]) == (f"wf-{tag}", 1, 2)
     assert saved["workflow_json"] == first
+    # The document lists its nodes backwards; `steps` is the order they run in.
+    assert [step["id"] for step in saved["steps"]] == ["n1", "n2"]
     workflow_id = saved["workflow_id"]
 
     again = await gateway.post("/api/workflows", json={"workflow_json": first})

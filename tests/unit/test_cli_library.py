@@ -116,6 +116,16 @@ def test_list_show_and_versions(gateway: FakeGateway, capsys: Capture):
     assert sent(gateway) == ("GET", f"/api/workflows/{WF}/versions", {}, None)
 
 
+def test_show_lists_the_steps_in_the_order_they_run(gateway: FakeGateway, capsys: Capture):
+    ordered = [
+        {"id": "research", "type": "task", "title": "Research"},
+        {"id": "publish", "type": "approval", "title": "Publish"},
+    ]
+    gateway.reply("GET", f"/api/workflows/{WF}", 200, {**RECORD, "steps": ordered})
+    code, out, _ = invoke(capsys, "--url", URL, "workflows", "show", WF)
+    assert code == 0 and out.index("research") < out.index("publish")
+
+
 def test_delete_prints_nothing_for_scripts(gateway: FakeGateway, capsys: Capture):
     assert invoke(capsys, "--url", URL, "--json", "workflows", "delete", WF) == (0, "", "")
     assert sent(gateway) == ("DELETE", f"/api/workflows/{WF}", {}, None)
