@@ -30,6 +30,7 @@ from gateway.api.routes import metrics as metrics_routes
 from gateway.settings import Settings
 from gateway.threads.agent import connect
 from tests.api.conftest import ALICE_KEY, FakeAgent
+from tests.prometheus import sample_value
 
 THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
 RUN = "01a204ae-a28e-7161-ba01-5eed3dcf4684"
@@ -41,11 +42,7 @@ def sample(client: TestClient, name: str, **labels: str) -> float:
     """One sample's value as `/metrics` shows it (0 when it is not there yet)."""
     response = client.get("/metrics")
     assert response.status_code == 200, response.text
-    for family in text_string_to_metric_families(response.text):
-        for found in family.samples:
-            if found.name == name and found.labels == labels:
-                return float(found.value)
-    return 0.0
+    return sample_value(response.text, name, **labels)
 
 
 def requests_counted(client: TestClient, route: str, status: str, method: str = "GET") -> float:

@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import ALICE, marker, react_flow, stream_frames, ws_connect
+from tests.prometheus import sample_value
 
 
 async def metric(stack: Stack, name: str, **labels: str) -> float:
@@ -24,11 +24,7 @@ async def metric(stack: Stack, name: str, **labels: str) -> float:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=10) as scraper:
         response = await scraper.get("/metrics")
     assert response.status_code == 200, response.text
-    for family in text_string_to_metric_families(response.text):
-        for found in family.samples:
-            if found.name == name and found.labels == labels:
-                return float(found.value)
-    return 0.0
+    return sample_value(response.text, name, **labels)
 
 
 async def logged(path: Path, *words: str, timeout: float = 10) -> str:
