@@ -9,14 +9,15 @@ from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from agents.credentials import CredentialSettings
+from agents.limits import LimitSettings
 from gateway.workflows.parser import WorkflowLimits
 
 
-class Settings(CredentialSettings):
+class Settings(CredentialSettings, LimitSettings):
     """Validated at start-up, so bad configuration fails before the first request.
 
-    Users' credentials (API keys, JWT) are `CredentialSettings`, read from the same
-    variables by the Agent Server's custom auth.
+    Users' credentials (API keys, JWT) are `CredentialSettings` and the per-user caps
+    `LimitSettings`, read from the same variables by the Agent Server's custom auth.
     """
 
     model_config = SettingsConfigDict(env_prefix="THREADGATE_", env_file=".env", extra="ignore")
