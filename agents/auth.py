@@ -22,11 +22,14 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from agents.contract import (
+    GRAPH_ID,
+    LIBRARY_MARK,
     SERVICE_KEY_ENV,
     SERVICE_KEY_HEADER,
     SYSTEM_USER,
     USER_HEADER,
     namespace_label,
+    workflow_assistant_id,
 )
 from agents.credentials import (
     CredentialSettings,
@@ -34,6 +37,8 @@ from agents.credentials import (
     InvalidCredentials,
     valid_user_id,
 )
+from agents.limits import INVALID_END_TIME, refuse_bad_cron, refuse_past_schedule_limit
+from agents.loopback import system_assistants
 
 auth = Auth()
 
@@ -82,14 +87,69 @@ async def refuse_by_default(ctx: Auth.types.AuthContext, value: Any) -> None:  #
     )
 
 
+@auth.on.assistants.create
+async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
+    """Users create assistants only as their own library workflows: of the workflow
+    graph, marked, and with the id derived from their own identity and the workflow's,
+    so nobody can take the id another user's workflow will have."""
+    user = ctx.user.identity
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = value["metadata"] = {}
+    workflow_id = metadata.get("workflow_id")
+    if (
+        value.get("graph_id") != GRAPH_ID
+        or any(metadata.get(k) != v for k, v in LIBRARY_MARK.items())
+        or not isinstance(workflow_id, str)
+        or str(value.get("assistant_id")) != workflow_assistant_id(user, workflow_id)
+    ):
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail="assistants are created only as library workflows "
+            "(POST /api/workflows on the gateway)",
+        )
+    metadata["owner"] = user
+    return {"owner": user}
+
+
+@auth.on.assistants.update
+async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
+    """A new version of one's own library workflow. Moving "latest" back is refused:
+    a rollback adds a version, so the latest version is always the highest."""
+    user = ctx.user.identity
+    if value.get("version") is not None:
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail="set_latest is not allowed; POST /api/workflows/<id>/rollback adds the "
+            "old version as the newest",
+        )
+    if value.get("graph_id") not in (None, GRAPH_ID):
+        raise Auth.exceptions.HTTPException(status_code=403, detail="the graph cannot change")
+    metadata = value.get("metadata")
+    if isinstance(metadata, dict):
+        metadata["owner"] = user  # in place: the server keeps this dict
+    return {"owner": user}
+
+
+@auth.on.assistants.delete
+async def delete_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
+    return {"owner": ctx.user.identity}
+
+
 @auth.on.assistants.read
-async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Assistants are deployment configuration, read by every user's runs."""
+async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
+    """The graph's own assistant (deployment configuration, run by everyone) and one's
+    own library workflows."""
+    if str(value.get("assistant_id")) in await system_assistants():
+        return None
+    return {"owner": ctx.user.identity}
 
 
 @auth.on.assistants.search
-async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Assistants are deployment configuration, listed to every user."""
+async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
+    """One's own library workflows (filters are ANDed: the graph's own assistant,
+    which has no owner, is read by id)."""
+    return {"owner": ctx.user.identity}
 
 
 @auth.on.store
@@ -117,9 +177,14 @@ async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Filte
         # with a datetime: the scheduler's loop fails, and no cron of anyone fires.
         raise Auth.exceptions.HTTPException(
             status_code=422,
-            detail="end_time is not supported by the in-memory runtime; "
+            detail=f"{INVALID_END_TIME}: end_time is not supported by the in-memory runtime; "
             "disable or delete the schedule instead",
         )
+    if ctx.user.identity != SYSTEM_USER and isinstance(value, dict):
+        if ctx.action == "create" or value.get("schedule") is not None:
+            refuse_bad_cron(value.get("schedule"))
+        if ctx.action == "create":
+            await refuse_past_schedule_limit(ctx.user.identity)
     return _owner_only(ctx, value)
 
 

@@ -8,6 +8,7 @@ so the gateway imports it without the agent's stack. Nothing here imports `gatew
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import Literal, NotRequired
 
@@ -93,13 +94,18 @@ def pause_namespace(owner: str) -> tuple[str, ...]:
     return (namespace_label(owner), *PAUSE_REQUESTS)
 
 
-# The workflow library, in the owner's store namespace: one item per workflow under
-# LIBRARY (its latest version, listed by the gateway) and every version under
-# LIBRARY_VERSIONS + workflow id, keyed by `version_key`. Each version item holds the
-# document as saved and `run`, the agent's input for a fresh run of it, compiled by
-# the gateway at save time (so the agent never parses workflow JSON).
-LIBRARY = ("threadgate", "workflows")
-LIBRARY_VERSIONS = ("threadgate", "workflow_versions")
+# The workflow library. A saved workflow is an Agent Server assistant of the `workflow`
+# graph, so its versions are the assistant's (each save is one atomic `update`), and
+# its id is derived from the owner and the workflow id, so a create is an atomic claim
+# (`if_exists="raise"`). Each version's metadata is a small summary naming its document
+# by content hash; the documents (as saved, compiled plan, the agent's input for a
+# fresh run, compiled by the gateway so the agent never parses workflow JSON) are
+# immutable store items under the owner's namespace, written before the version that
+# names them.
+LIBRARY_MARK = {"threadgate": "workflow"}
+LIBRARY_DOCUMENTS = ("threadgate", "workflow_documents")
+# Any fixed UUID: what matters is that the gateway, the agent and auth derive alike.
+_LIBRARY_IDS = uuid.UUID("5d1e1e0a-7b4e-4c2a-9a51-0c6f3f0b7a11")
 
 
 class LibraryRef(TypedDict):
@@ -109,18 +115,14 @@ class LibraryRef(TypedDict):
     version: int | None  # None: the latest version when the run starts
 
 
-def library_namespace(owner: str) -> tuple[str, ...]:
-    return (namespace_label(owner), *LIBRARY)
+def workflow_assistant_id(owner: str, workflow_id: str) -> str:
+    """The assistant that holds the owner's saved workflow `workflow_id`."""
+    return str(uuid.uuid5(_LIBRARY_IDS, f"{owner}\n{workflow_id}"))
 
 
-def versions_namespace(owner: str, workflow_id: str) -> tuple[str, ...]:
+def documents_namespace(owner: str, workflow_id: str) -> tuple[str, ...]:
     # Store labels may not contain '.'; library ids are checked to contain none.
-    return (namespace_label(owner), *LIBRARY_VERSIONS, workflow_id)
-
-
-def version_key(version: int) -> str:
-    # Zero-padded, so the store's key order is version order.
-    return f"{version:08d}"
+    return (namespace_label(owner), *LIBRARY_DOCUMENTS, workflow_id)
 
 
 class WorkflowStatus(StrEnum):

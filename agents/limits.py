@@ -6,8 +6,8 @@ where both kinds of request are seen: five-field crons only, at most
 pending or running runs per user. The gateway reads the same settings, so its answers
 say the same numbers.
 
-Counts are read through the Agent Server's own API, in process (`get_client()` with no
-URL): that works on every runtime, and it is not atomic with the write that follows, so
+Counts are read through the Agent Server's own API, in process (`agents.loopback`):
+that works on every runtime, and it is not atomic with the write that follows, so
 under concurrent requests a user can pass a cap by at most the number of requests that
 counted at the same moment. The cron rule is exact.
 """
@@ -17,14 +17,17 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from langgraph_sdk import Auth, get_client
+from langgraph_sdk import Auth
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agents.loopback import loopback
 
 # Refusals start with these codes: the gateway maps them to its own error codes.
 TOO_MANY_ACTIVE_RUNS = "too_many_active_runs"
 TOO_MANY_SCHEDULES = "too_many_schedules"
 INVALID_CRON = "invalid_cron"
+INVALID_END_TIME = "invalid_end_time"
 # How long a caller over the run cap is told to wait before trying again.
 RETRY_AFTER_SECONDS = 5
 # Cron metadata that marks a Threadgate schedule (the gateway sets it; listings use it).
@@ -59,6 +62,16 @@ def cron_fields_problem(expression: Any) -> str | None:
     fields = expression.split()
     if len(fields) != 5:
         return f"cron must have five fields (minute hour day month weekday), got {len(fields)}"
+    try:  # the Agent Server's own parser; the gateway's image does not have it
+        from croniter import CroniterBadDateError, croniter
+    except ImportError:
+        return None
+    if not croniter.is_valid(expression):
+        return f"'{expression}' is not a valid cron expression"
+    try:
+        croniter(expression).get_next()
+    except CroniterBadDateError:
+        return f"'{expression}' never fires"
     return None
 
 
@@ -71,7 +84,7 @@ async def refuse_past_schedule_limit(user: str) -> None:
     """Refuse a new cron when the user already has as many as allowed (any cron counts:
     each one starts runs)."""
     cap = limit_settings().max_schedules_per_user
-    count = await _loopback().crons.count(metadata={"owner": user})
+    count = await loopback().crons.count(metadata={"owner": user})
     if count >= cap:
         raise Auth.exceptions.HTTPException(
             status_code=409,
@@ -84,7 +97,7 @@ async def refuse_past_active_run_limit(user: str) -> None:
     """Refuse a new run when the user's threads already have as many runs pending or
     running as allowed (a busy thread is one with a run pending or running)."""
     cap = limit_settings().max_active_runs_per_user
-    count = await _loopback().threads.count(metadata={"owner": user}, status="busy")
+    count = await loopback().threads.count(metadata={"owner": user}, status="busy")
     if count >= cap:
         raise Auth.exceptions.HTTPException(
             status_code=429,
@@ -92,9 +105,3 @@ async def refuse_past_active_run_limit(user: str) -> None:
             f"one user may have is {cap}; try again when one has finished",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-
-
-@cache
-def _loopback() -> Any:
-    # In process, past the auth layer: the filter above names the user explicitly.
-    return get_client()

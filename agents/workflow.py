@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.config import get_config, get_store, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
+from langgraph_sdk.errors import NotFoundError
 
 from agents.contract import (
     APPROVAL_NODE,
@@ -21,11 +22,11 @@ from agents.contract import (
     TASK_NODE,
     PlanStep,
     StepResult,
-    library_namespace,
+    documents_namespace,
     pause_namespace,
-    version_key,
-    versions_namespace,
+    workflow_assistant_id,
 )
+from agents.loopback import loopback
 from agents.model import chat_model, step_usage
 from agents.retry import StepCallFailed, current_attempt, step_max_attempts, step_retry_policy
 from agents.state import WorkflowState
@@ -81,26 +82,46 @@ async def load_workflow(state: WorkflowState) -> dict[str, Any]:
     """Replace the run's library reference with the saved workflow's plan and brief.
 
     The gateway compiled that input when the version was saved; reading it here, at
-    the start of the run, is what lets a schedule follow the latest version.
+    the start of the run, is what lets a schedule follow the latest version. The
+    version comes from the workflow's assistant (in process, so checked against the
+    run's owner here), its content from the owner's store.
     """
     ref = state.get("library")
     assert ref is not None, "route() only sends threads with a library reference here"
-    store = get_store()
     name = ref["workflow_id"]
     owner = str(get_config()["configurable"].get("langgraph_auth_user_id") or "")
     if not owner:
         raise NotInLibrary("a library workflow runs only for its owner; this run names nobody")
-    version = ref.get("version")
-    if version is None:
-        latest = await store.aget(library_namespace(owner), name)
-        if latest is None:
-            raise NotInLibrary(f"workflow '{name}' is not in the library")
-        version = int(latest.value["version"])
-    saved = await store.aget(versions_namespace(owner, name), version_key(version))
+    version, document = await _saved_version(owner, name, ref.get("version"))
+    saved = await get_store().aget(documents_namespace(owner, name), document)
     if saved is None:
-        raise NotInLibrary(f"workflow '{name}' version {version} is not in the library")
+        raise NotInLibrary(f"workflow '{name}' version {version} has no document")
     run: dict[str, Any] = saved.value["run"]
     return {**run, "workflow": {**run["workflow"], "version": version}, "library": None}
+
+
+async def _saved_version(owner: str, name: str, version: int | None) -> tuple[int, str]:
+    """The version to run (the latest if None) and its document's key."""
+    client = loopback()
+    assistant_id = workflow_assistant_id(owner, name)
+    try:
+        latest = await client.assistants.get(assistant_id)
+    except NotFoundError:
+        raise NotInLibrary(f"workflow '{name}' is not in the library") from None
+    if (latest.get("metadata") or {}).get("owner") != owner:
+        raise NotInLibrary(f"workflow '{name}' is not in the library")
+    entry: Any = latest
+    if version is not None and version != latest["version"]:
+        # Versions are numbered 1..latest, newest first.
+        offset = latest["version"] - version
+        found = await client.assistants.get_versions(assistant_id, limit=1, offset=offset)
+        entry = found[0] if found and offset >= 0 else None
+        if entry is None or entry["version"] != version:
+            raise NotInLibrary(f"workflow '{name}' version {version} is not in the library")
+    document = (entry.get("metadata") or {}).get("document")
+    if not isinstance(document, str):
+        raise NotInLibrary(f"workflow '{name}' version {entry['version']} names no document")
+    return int(entry["version"]), document
 
 
 def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int) -> dict[str, Any]:

@@ -1,194 +1,211 @@
-"""The library's items in the owner's store, read back checked.
+"""The library on the Agent Server: one assistant per saved workflow, documents in the store.
 
-Only the gateway writes these items, but the owner may write their own namespace
-directly with an SDK, so an item can have any shape: each is validated when read.
-A listing skips an unreadable item (and logs it); reading one unreadable workflow is
-a 409 `unreadable_workflow` that says how to clear it.
+Layout (`agents.contract`): a saved workflow is an assistant of the `workflow` graph
+whose id is derived from owner and workflow id, so creating it is an atomic claim and
+each new version is one atomic `update`, however many replicas write. Every version's
+metadata is a summary (name, step count, the document's content hash); the documents
+are immutable store items keyed by that hash, written before the version that names
+them, so a version never points at nothing and a listing reads only summaries.
+
+The owner may write their own assistants and store items with an SDK, so everything
+is read back checked: a listing skips what does not read as a workflow (and logs it);
+reading one is a 409 `unreadable_workflow` that says how to clear it.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import NotFoundError
-from pydantic import AwareDatetime, BaseModel, Field, StrictInt, StrictStr, ValidationError
+from langgraph_sdk.errors import ConflictError, NotFoundError
+from langgraph_sdk.schema import Assistant
+from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
-from agents.contract import library_namespace, version_key, versions_namespace
+from agents.contract import GRAPH_ID, LIBRARY_MARK, workflow_assistant_id
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, NotFound
-from gateway.threads.library_views import WorkflowSummary
+from gateway.threads.errors import Conflict
+from gateway.threads.library_documents import delete_documents, problem_of, unreadable
 from gateway.threads.together import together
 
 logger = logging.getLogger(__name__)
 
-# The most workflows (or versions of one) the library keeps and a listing reads.
-MAX_LISTED = 1_000
+# The most versions a version listing pages through to find one that is not where the
+# version numbers say (only a hand-made assistant can be like that).
 _PAGE = 100
+_SCAN_LIMIT = 10_000
+_HASH = r"^[0-9a-f]{64}$"
 
 
-class StoredHead(BaseModel):
-    """A workflow's listing item: its latest version."""
+class VersionSummary(BaseModel):
+    """What each version's metadata holds: enough to list it without its document."""
 
     workflow_id: StrictStr
-    version: StrictInt = Field(ge=1)
     name: StrictStr
     step_count: StrictInt = Field(ge=0)
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-
-    def summary(self) -> WorkflowSummary:
-        return WorkflowSummary(**self.model_dump())
+    document: StrictStr = Field(pattern=_HASH, description="The document's content hash.")
+    idempotency_key: StrictStr | None = None
 
 
-class StoredVersion(StoredHead):
-    """One saved version: the document as saved and its compiled plan."""
+class StoredVersion(VersionSummary):
+    """One version as read: its summary, number and when it was saved; `created_at` is
+    when the workflow's first version was saved (None where only a version was read)."""
 
-    workflow_json: dict[str, Any]
-    plan: dict[str, Any]
-
-
-def unreadable(workflow_id: str, problem: str, version: int | None = None) -> Conflict:
-    what = f"workflow '{workflow_id}'" + (f" version {version}" if version else "")
-    return Conflict(
-        "unreadable_workflow",
-        f"{what} in the store is not in the library's format (was it written outside "
-        f"the gateway?): {problem}; DELETE /api/workflows/{workflow_id} removes it",
-        {"workflow_id": workflow_id, "version": version},
-    )
+    version: int
+    saved_at: datetime
+    created_at: datetime | None = None
 
 
-def _problem(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "item"
-    return f"{where}: {first['msg']}"
-
-
-async def head_exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
-    """Whether the workflow has a listing item, readable or not."""
-    return await _get(agent, user, library_namespace(user), workflow_id) is not None
-
-
-async def read_head(agent: LangGraphClient, user: str, workflow_id: str) -> StoredHead | None:
-    value = await _get(agent, user, library_namespace(user), workflow_id)
-    if value is None:
-        return None
+def _version(workflow_id: str, entry: Any, created_at: Any = None) -> StoredVersion:
+    """A version from an assistant or one of its versions; 409 if it does not read."""
+    metadata = entry.get("metadata") or {}
     try:
-        head = StoredHead.model_validate(value)
+        saved = StoredVersion.model_validate(
+            {
+                **metadata,
+                "version": entry.get("version"),
+                "saved_at": entry.get("updated_at") or entry.get("created_at"),
+                "created_at": created_at,
+            }
+        )
     except ValidationError as exc:
-        raise unreadable(workflow_id, _problem(exc)) from None
-    if head.workflow_id != workflow_id:
-        raise unreadable(workflow_id, f"it names workflow '{head.workflow_id}'")
-    return head
-
-
-async def read_version(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int
-) -> StoredVersion:
-    namespace = versions_namespace(user, workflow_id)
-    value = await _get(agent, user, namespace, version_key(version))
-    if value is None:
-        raise NotFound("workflow version", f"{workflow_id} v{version}")
-    try:
-        saved = StoredVersion.model_validate(value)
-    except ValidationError as exc:
-        raise unreadable(workflow_id, _problem(exc), version) from None
-    if (saved.workflow_id, saved.version) != (workflow_id, version):
-        raise unreadable(workflow_id, "it names another workflow or version", version)
+        raise unreadable(workflow_id, problem_of(exc), entry.get("version")) from None
+    if saved.workflow_id != workflow_id:
+        raise unreadable(workflow_id, f"it names workflow '{saved.workflow_id}'", saved.version)
     return saved
 
 
-async def list_heads(agent: LangGraphClient, user: str) -> list[StoredHead]:
-    """Every readable workflow (at most MAX_LISTED are read)."""
-    found = []
-    for key, value in await _read_all(agent, user, library_namespace(user)):
-        try:
-            head = StoredHead.model_validate(value)
-        except ValidationError as exc:
-            logger.warning("library listing skips unreadable workflow %r: %s", key, _problem(exc))
-            continue
-        if head.workflow_id == key:
-            found.append(head)
-        else:
-            logger.warning("library listing skips workflow %r: it names another id", key)
-    return found
+async def read_latest(agent: LangGraphClient, user: str, workflow_id: str) -> StoredVersion | None:
+    """The latest version, None if no such workflow; 409 if it does not read."""
+    assistant = await _assistant(agent, user, workflow_id)
+    if assistant is None:
+        return None
+    return _version(workflow_id, assistant, assistant["created_at"])
 
 
-async def list_stored_versions(
-    agent: LangGraphClient, user: str, workflow_id: str
-) -> list[StoredHead]:
-    """Every readable version of a workflow (at most MAX_LISTED are read)."""
-    found = []
-    for key, value in await _read_all(agent, user, versions_namespace(user, workflow_id)):
-        try:
-            saved = StoredHead.model_validate(value)
-        except ValidationError as exc:
-            logger.warning(
-                "version listing of %r skips unreadable item %r: %s",
-                workflow_id,
-                key,
-                _problem(exc),
-            )
-            continue
-        if (saved.workflow_id, version_key(saved.version)) == (workflow_id, key):
-            found.append(saved)
-        else:
-            logger.warning(
-                "version listing of %r skips item %r: it names another", workflow_id, key
-            )
-    return found
+async def exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
+    """Whether the user has this workflow, readable or not."""
+    return await _assistant(agent, user, workflow_id) is not None
 
 
-async def delete_versions(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    """Delete every version item, however many there are: pages are read again until
-    one pass finds nothing left to delete."""
-    namespace = versions_namespace(user, workflow_id)
+async def read_version(
+    agent: LangGraphClient, user: str, workflow_id: str, version: int, latest: int
+) -> StoredVersion | None:
+    """Version `version` of a workflow whose latest is `latest` (None if there is none).
+
+    Versions are numbered 1..latest and listed newest first, so it is normally the one
+    entry at offset latest - version; anything else is looked for page by page.
+    """
+    if not 1 <= version <= latest:
+        return None
+    assistant_id = workflow_assistant_id(user, workflow_id)
+    guess = await agent.assistants.get_versions(
+        assistant_id, limit=1, offset=latest - version, headers=as_user(user)
+    )
+    if guess and guess[0]["version"] == version:
+        return _version(workflow_id, guess[0])
+    for offset in range(0, _SCAN_LIMIT, _PAGE):
+        page = await agent.assistants.get_versions(
+            assistant_id, limit=_PAGE, offset=offset, headers=as_user(user)
+        )
+        found = next((v for v in page if v["version"] == version), None)
+        if found is not None:
+            return _version(workflow_id, found)
+        if len(page) < _PAGE:
+            break
+    return None
+
+
+async def list_latest(
+    agent: LangGraphClient, user: str, *, limit: int, offset: int
+) -> tuple[list[StoredVersion], int]:
+    """A page of the user's workflows (latest versions), most recently saved first, and
+    how many there are; what does not read as a workflow is skipped."""
     headers = as_user(user)
-    while True:
-        deleted = kept = 0
-        while True:
-            found = await agent.store.search_items(
-                list(namespace), limit=_PAGE, offset=kept, headers=headers
-            )
-            items = found["items"]
-            mine = [i["key"] for i in items if tuple(i["namespace"]) == namespace]
-            await together(
-                *(agent.store.delete_item(list(namespace), key, headers=headers) for key in mine)
-            )
-            deleted += len(mine)
-            kept += len(items) - len(mine)  # deeper namespaces sharing the prefix stay
-            if len(items) < _PAGE:
-                break
-        if not deleted:
-            return
+    found, total = await together(
+        agent.assistants.search(
+            metadata=LIBRARY_MARK,
+            graph_id=GRAPH_ID,
+            limit=limit,
+            offset=offset,
+            sort_by="updated_at",
+            sort_order="desc",
+            headers=headers,
+        ),
+        agent.assistants.count(metadata=LIBRARY_MARK, graph_id=GRAPH_ID, headers=headers),
+    )
+    readable = []
+    for assistant in found:
+        workflow_id = str((assistant.get("metadata") or {}).get("workflow_id"))
+        try:
+            saved = _version(workflow_id, assistant, assistant["created_at"])
+        except Conflict as exc:
+            logger.warning("library listing skips assistant %s: %s", assistant["assistant_id"], exc)
+            continue
+        if assistant["assistant_id"] == workflow_assistant_id(user, saved.workflow_id):
+            readable.append(saved)
+    return readable, total
 
 
-async def _get(
-    agent: LangGraphClient, user: str, namespace: tuple[str, ...], key: str
-) -> dict[str, Any] | None:
+async def list_versions(
+    agent: LangGraphClient, user: str, workflow_id: str, *, limit: int, offset: int
+) -> list[StoredVersion]:
+    """A page of a workflow's versions, newest first: summaries only, whatever the size of
+    the documents; what does not read as a version is skipped."""
+    page = await agent.assistants.get_versions(
+        workflow_assistant_id(user, workflow_id), limit=limit, offset=offset, headers=as_user(user)
+    )
+    readable = []
+    for entry in page:
+        try:
+            readable.append(_version(workflow_id, entry))
+        except Conflict as exc:
+            logger.warning("version listing of %r skips an item: %s", workflow_id, exc)
+    return readable
+
+
+async def claim(agent: LangGraphClient, user: str, summary: VersionSummary) -> Assistant | None:
+    """Create the workflow as version 1, or None if the id is taken (atomically: of
+    any number of concurrent claims exactly one succeeds)."""
     try:
-        item = await agent.store.get_item(list(namespace), key, headers=as_user(user))
+        return await agent.assistants.create(
+            GRAPH_ID,
+            assistant_id=workflow_assistant_id(user, summary.workflow_id),
+            if_exists="raise",
+            metadata=_metadata(summary),
+            name=summary.name,
+            headers=as_user(user),
+        )
+    except ConflictError:
+        return None
+
+
+async def add_version(agent: LangGraphClient, user: str, summary: VersionSummary) -> Assistant:
+    """The next version, numbered by the Agent Server in one atomic update."""
+    return await agent.assistants.update(
+        workflow_assistant_id(user, summary.workflow_id),
+        metadata=_metadata(summary),
+        name=summary.name,
+        headers=as_user(user),
+    )
+
+
+async def delete(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+    """Delete the workflow (its versions go with it), then its documents."""
+    await agent.assistants.delete(workflow_assistant_id(user, workflow_id), headers=as_user(user))
+    await delete_documents(agent, user, workflow_id)
+
+
+async def _assistant(agent: LangGraphClient, user: str, workflow_id: str) -> Assistant | None:
+    try:
+        return await agent.assistants.get(
+            workflow_assistant_id(user, workflow_id), headers=as_user(user)
+        )
     except NotFoundError:
         return None
-    if not item:
-        return None
-    value = item["value"]
-    return dict(value) if isinstance(value, dict) else {}
 
 
-async def _read_all(
-    agent: LangGraphClient, user: str, namespace: tuple[str, ...]
-) -> list[tuple[str, Any]]:
-    """(key, value) of every item in exactly this namespace, up to MAX_LISTED."""
-    read: list[tuple[str, Any]] = []
-    for offset in range(0, MAX_LISTED, _PAGE):
-        found = await agent.store.search_items(
-            list(namespace), limit=_PAGE, offset=offset, headers=as_user(user)
-        )
-        items = found["items"]
-        # Only this namespace, not deeper ones that share its prefix.
-        read += [(i["key"], i["value"]) for i in items if tuple(i["namespace"]) == namespace]
-        if len(items) < _PAGE:
-            break
-    return read
+def _metadata(summary: VersionSummary) -> dict[str, Any]:
+    # Every field, None included: an update merges metadata into the previous version's.
+    return {**LIBRARY_MARK, **summary.model_dump(mode="json")}

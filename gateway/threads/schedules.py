@@ -16,13 +16,26 @@ import logging
 import uuid
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import BadRequestError, NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableEntityError,
+)
 from langgraph_sdk.schema import Cron
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from agents.contract import LibraryRef
+from agents.limits import (
+    INVALID_CRON,
+    INVALID_END_TIME,
+    TOO_MANY_SCHEDULES,
+    cron_fields_problem,
+    limit_settings,
+)
 from gateway.threads.agent import as_user
 from gateway.threads.errors import Conflict, Invalid, NotFound
 from gateway.threads.executions import STREAM_MODES, WEBHOOK
@@ -57,18 +70,22 @@ class _Names(BaseModel):
 
 
 def check_cron(expression: str) -> str:
-    """Five fields, as the README documents; the Agent Server checks each field.
+    """Five fields, as the README documents; the Agent Server's auth applies the same
+    rule (`agents.limits`), for scripts that never pass the gateway."""
+    if (problem := cron_fields_problem(expression)) is not None:
+        raise Invalid("cron", problem)
+    return " ".join(expression.split())
 
-    Its parser also takes a sixth (seconds) field, which would let one schedule start
-    a run every second: refused here.
-    """
-    fields = expression.split()
-    if len(fields) != 5:
-        raise Invalid(
-            "cron",
-            f"cron must have five fields (minute hour day month weekday), got {len(fields)}",
-        )
-    return " ".join(fields)
+
+def check_timezone(timezone: str | None) -> str | None:
+    """An IANA time zone, checked here so a refusal names the field for certain."""
+    if timezone is None:
+        return None
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("timezone", f"'{timezone}' is not a known time zone") from None
+    return timezone
 
 
 async def create_schedule(
@@ -84,7 +101,7 @@ async def create_schedule(
     enabled: bool,
     webhook: str | None,
 ) -> Schedule:
-    cron = check_cron(cron)
+    cron, timezone = check_cron(cron), check_timezone(timezone)
     await saved_plan(agent, user, workflow_id, version)  # 404 if not saved
     schedule_id = str(uuid.uuid4())
     metadata: dict[str, Any] = {
@@ -112,7 +129,8 @@ async def create_schedule(
             stream_mode=STREAM_MODES,
             stream_resumable=True,
             headers=as_user(user),
-        )
+        ),
+        webhook=webhook,
     )
     # A delete of the workflow removes it first, then its schedules: a cron created
     # meanwhile is either listed by that delete or finds the workflow gone here.
@@ -165,8 +183,10 @@ async def change_schedule(
     schedule_view(cron)  # an unreadable schedule is refused before it is changed
     if "cron" in changes:
         changes["schedule"] = check_cron(changes.pop("cron"))
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
     updated = await _refusing_invalid(
-        agent.crons.update(cron["cron_id"], **changes, headers=as_user(user))
+        agent.crons.update(cron["cron_id"], **changes, headers=as_user(user)), webhook=None
     )
     return schedule_view(updated)
 
@@ -252,18 +272,26 @@ async def _delete_cron(agent: LangGraphClient, user: str, cron_id: str) -> None:
         await agent.crons.delete(cron_id, headers=as_user(user))
 
 
-async def _refusing_invalid(call: Any) -> Any:
-    """The Agent Server checks cron, timezone, webhook and end time; its refusal (422,
-    or 400 for a cron or timezone its parser rejects later) becomes a 422 naming the field."""
+# The Agent Server's auth refuses a cron write with one of these codes first in its
+# message (`agents.limits`, `agents.auth`); each names the field at fault.
+_REFUSAL_FIELDS = {INVALID_CRON: "cron", INVALID_END_TIME: "end_time"}
+
+
+async def _refusing_invalid(call: Any, *, webhook: str | None) -> Any:
+    """A cron write, its refusals in the gateway's words: a code our auth put first in
+    its message names the field; the cron and time zone are checked before the call,
+    so what the Agent Server itself refuses is the webhook (its URL policy) when one
+    was given, else the request as a whole."""
     try:
         return await call
-    except (UnprocessableEntityError, BadRequestError) as exc:
+    except (UnprocessableEntityError, BadRequestError, ConflictError) as exc:
         text = exc.message or ""
-        lowered = text.lower().replace("_", " ")
-        # Whatever else it refuses is about when to run (e.g. "failed to find next
-        # date" for a cron that can never fire).
-        field = next(
-            (f for f in ("timezone", "webhook", "end_time") if f.replace("_", " ") in lowered),
-            "cron",
-        )
-        raise Invalid(field, text) from None
+        code, _, said = text.partition(": ")
+        if code == TOO_MANY_SCHEDULES:
+            max_schedules = limit_settings().max_schedules_per_user
+            raise Conflict(code, said, {"max_schedules": max_schedules}) from None
+        if isinstance(exc, ConflictError):
+            raise
+        if code in _REFUSAL_FIELDS:
+            raise Invalid(_REFUSAL_FIELDS[code], said) from None
+        raise Invalid("webhook" if webhook is not None else "body", text) from None

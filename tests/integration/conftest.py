@@ -42,6 +42,9 @@ STACK_ENV = {
     "THREADGATE_JWT_AUDIENCE": AUDIENCE,
     # Short, so a key the provider stops publishing is dropped within the test.
     "THREADGATE_JWKS_CACHE_SECONDS": "2",
+    # One user runs the whole suite; the caps are tested on a stack of their own.
+    "THREADGATE_MAX_SCHEDULES_PER_USER": "1000",
+    "THREADGATE_MAX_ACTIVE_RUNS_PER_USER": "1000",
 }
 
 

@@ -3,12 +3,10 @@ delete; a finished run saved as a new workflow."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from agents.contract import library_namespace, version_key, versions_namespace
+from agents.contract import LIBRARY_MARK, documents_namespace, workflow_assistant_id
 from tests.integration.conftest import Stack
 from tests.integration.helpers import (
     marker,
@@ -166,9 +164,9 @@ async def test_another_users_library_is_their_own(
     assert (await bob.put(f"/api/workflows/{workflow_id}", json=document)).status_code == 200
     mine = (await gateway.get(f"/api/workflows/{workflow_id}")).json()
     assert (mine["version"], mine["step_count"]) == (1, 1)
-    # Stored under alice's own namespace, as the Agent Server's auth requires.
-    item = await sdk.store.get_item(list(library_namespace("alice")), workflow_id)
-    assert item["value"]["version"] == 1
+    # Alice's own assistant, owned as the Agent Server's auth requires.
+    assistant = await sdk.assistants.get(workflow_assistant_id("alice", workflow_id))
+    assert (assistant["version"], (assistant["metadata"] or {})["owner"]) == (1, "alice")
 
 
 async def test_a_finished_run_saved_as_a_new_workflow(gateway: httpx.AsyncClient):
@@ -234,17 +232,21 @@ async def test_a_follow_up_keeps_the_threads_saved_version(gateway: httpx.AsyncC
     assert [t["thread_id"] for t in found.json()["threads"]] == [thread_id]
 
 
-async def test_items_written_by_hand_into_the_library_never_make_a_500(
+async def test_workflows_written_by_hand_never_make_a_500(
     gateway: httpx.AsyncClient, sdk: LangGraphClient
 ):
-    """The owner may write their own library namespace with an SDK: listings skip what
-    does not read as a workflow, and reading one is a 409 that says how to clear it."""
+    """The owner may write their own library assistants and documents with an SDK:
+    listings skip what does not read as a workflow, and reading one is a 409 that says
+    how to clear it."""
     tag = marker()
-    library = list(library_namespace("alice"))
     junk, odd, good = f"junk-{tag}", f"odd-{tag}", f"good-{tag}"
-    await sdk.store.put_item(library, junk, {"note": "mine"})
-    bad_head = {"workflow_id": odd, "version": "two", "name": 5, "step_count": 1}
-    await sdk.store.put_item(library, odd, {**bad_head, "created_at": "x", "updated_at": "y"})
+    for workflow_id, extra in ((junk, {}), (odd, {"name": 5, "step_count": "x"})):
+        await sdk.assistants.create(
+            "workflow",
+            assistant_id=workflow_assistant_id("alice", workflow_id),
+            metadata={**LIBRARY_MARK, "workflow_id": workflow_id, **extra},
+            if_exists="raise",
+        )
     assert (
         await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, good)})
     ).is_success
@@ -256,8 +258,8 @@ async def test_items_written_by_hand_into_the_library_never_make_a_500(
     for workflow_id in (junk, odd):
         for response in (
             await gateway.get(f"/api/workflows/{workflow_id}"),
-            await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag)}),
             await gateway.post("/api/workflow/execute", json={"workflow_id": workflow_id}),
+            await gateway.post(f"/api/workflows/{workflow_id}/rollback", json={"version": 1}),
         ):
             assert response.status_code == 409, response.text
             body = response.json()
@@ -267,66 +269,87 @@ async def test_items_written_by_hand_into_the_library_never_make_a_500(
         assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
         assert (await gateway.get(f"/api/workflows/{workflow_id}")).status_code == 404
 
-    # A readable workflow whose latest version item was overwritten by hand.
-    await sdk.store.put_item(
-        list(versions_namespace("alice", good)), version_key(1), {"workflow_json": "text"}
-    )
+    # A readable workflow whose latest version was overwritten by hand...
+    assistant_id = workflow_assistant_id("alice", good)
+    await sdk.assistants.update(assistant_id, metadata={"document": "not a hash"})
     broken = await gateway.get(f"/api/workflows/{good}")
-    assert broken.status_code == 409 and broken.json()["details"]["version"] == 1
-    assert (await gateway.get(f"/api/workflows/{good}/versions")).json() == []
-    # Saving a new version mends it.
+    assert broken.status_code == 409 and broken.json()["details"]["version"] == 2
+    assert [
+        v["version"] for v in (await gateway.get(f"/api/workflows/{good}/versions")).json()
+    ] == [1]
+    # ... is mended by saving a new version.
     mended = await gateway.put(f"/api/workflows/{good}", json={"workflow_json": plain(tag, 2)})
-    assert mended.status_code == 200 and mended.json()["version"] == 2
+    assert mended.status_code == 200 and mended.json()["version"] == 3
     assert (await gateway.get(f"/api/workflows/{good}")).json()["step_count"] == 2
+    # A version whose document was deleted by hand is a 409 too, not a 500.
+    documents = list(documents_namespace("alice", good))
+    first = (await sdk.assistants.get_versions(assistant_id, limit=1, offset=2))[0]
+    await sdk.store.delete_item(documents, (first["metadata"] or {})["document"])
+    gone = await gateway.get(f"/api/workflows/{good}", params={"version": 1})
+    assert gone.status_code == 409 and "document is missing" in gone.json()["message"]
 
 
-async def saved_items(
-    gateway: httpx.AsyncClient, sdk: LangGraphClient, document: dict[str, object]
-) -> tuple[list[str], dict[str, object], dict[str, object]]:
-    """Save `document` as version 1: its versions namespace, version item and head item."""
-    workflow_id = str(document["id"])
-    assert (await gateway.post("/api/workflows", json={"workflow_json": document})).is_success
-    versions = list(versions_namespace("alice", workflow_id))
-    item = (await sdk.store.get_item(versions, version_key(1)))["value"]
-    head = (await sdk.store.get_item(list(library_namespace("alice")), workflow_id))["value"]
-    return versions, item, head
-
-
-async def test_a_workflow_keeps_at_most_1000_versions(
-    gateway: httpx.AsyncClient, sdk: LangGraphClient
-):
+async def test_versions_list_summaries_a_page_at_a_time(gateway: httpx.AsyncClient):
+    """A listing never carries documents, so its size does not grow with theirs."""
     tag = marker()
-    workflow_id = f"full-{tag}"
-    first = plain(tag, 1, workflow_id)
-    versions, item, head = await saved_items(gateway, sdk, first)
-    # Version 1,000 as the gateway would have saved it (written directly: quicker).
-    await sdk.store.put_item(versions, version_key(1_000), {**item, "version": 1_000})
-    await sdk.store.put_item(
-        list(library_namespace("alice")), workflow_id, {**head, "version": 1_000}
+    workflow_id = f"big-{tag}"
+    long = "x" * 19_000
+    for i in range(4):
+        document = {
+            "id": workflow_id,
+            "name": f"Big {tag}",
+            "steps": [{"instructions": f"{i}{long}"}],
+        }
+        saved = await gateway.request(
+            "POST" if i == 0 else "PUT",
+            "/api/workflows" if i == 0 else f"/api/workflows/{workflow_id}",
+            json={"workflow_json": document},
+        )
+        assert saved.is_success and saved.json()["version"] == i + 1, saved.text
+    listed = await gateway.get(f"/api/workflows/{workflow_id}/versions")
+    assert [v["version"] for v in listed.json()] == [4, 3, 2, 1]
+    assert len(listed.content) < 2_000, "documents are not listed"
+    page = await gateway.get(
+        f"/api/workflows/{workflow_id}/versions", params={"limit": 2, "offset": 1}
     )
-    refused = await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag)})
-    assert refused.status_code == 409, refused.text
-    assert refused.json()["error"] == "too_many_versions"
-    assert refused.json()["details"]["max_versions"] == 1_000
-    assert (await gateway.get(f"/api/workflows/{workflow_id}")).json()["version"] == 1_000
-    # The latest document again adds nothing, so it is not refused.
-    same = await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": first})
-    assert same.status_code == 200 and same.json()["version"] == 1_000
+    assert [v["version"] for v in page.json()] == [3, 2]
+    too_many = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"limit": 101})
+    assert too_many.status_code == 422
 
 
-async def test_a_delete_removes_every_version_past_what_a_listing_reads(
+async def test_rollback_saves_an_earlier_document_as_the_newest_version(
+    gateway: httpx.AsyncClient,
+):
+    tag = marker()
+    workflow_id = f"rb-{tag}"
+    first, second = plain(tag, 1, workflow_id), plain(tag, 2, workflow_id)
+    await gateway.post("/api/workflows", json={"workflow_json": first})
+    await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": second})
+    rolled = await gateway.post(f"/api/workflows/{workflow_id}/rollback", json={"version": 1})
+    assert rolled.status_code == 200, rolled.text
+    assert (rolled.json()["version"], rolled.json()["workflow_json"]) == (3, first)
+    latest = (await gateway.get(f"/api/workflows/{workflow_id}")).json()
+    assert (latest["version"], latest["step_count"]) == (3, 1)
+    # Rolling back to what already is the latest adds nothing.
+    again = await gateway.post(f"/api/workflows/{workflow_id}/rollback", json={"version": 1})
+    assert again.json()["version"] == 3
+    versions = (await gateway.get(f"/api/workflows/{workflow_id}/versions")).json()
+    assert [(v["version"], v["step_count"]) for v in versions] == [(3, 1), (2, 2), (1, 1)]
+    missing = await gateway.post(f"/api/workflows/{workflow_id}/rollback", json={"version": 9})
+    assert missing.status_code == 404
+    nobody = await gateway.post(f"/api/workflows/no-{tag}/rollback", json={"version": 1})
+    assert nobody.status_code == 404
+
+
+async def test_a_delete_removes_the_workflow_and_its_documents(
     gateway: httpx.AsyncClient, sdk: LangGraphClient
 ):
     tag = marker()
-    workflow_id = f"many-{tag}"
-    versions, item, _ = await saved_items(gateway, sdk, plain(tag, 1, workflow_id))
-
-    # 1,001 versions, one more than a listing reads (written directly: quicker).
-    async def put(version: int) -> None:
-        await sdk.store.put_item(versions, version_key(version), {**item, "version": version})
-
-    for start in range(2, 1_002, 50):
-        await asyncio.gather(*(put(v) for v in range(start, min(start + 50, 1_002))))
+    workflow_id = f"del-{tag}"
+    await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, workflow_id)})
+    await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag, 2)})
+    documents = list(documents_namespace("alice", workflow_id))
+    assert len((await sdk.store.search_items(documents, limit=10))["items"]) == 2
     assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
-    left = await sdk.store.search_items(versions, limit=10)
-    assert left["items"] == []
+    assert (await sdk.store.search_items(documents, limit=10))["items"] == []
+    assert await sdk.assistants.search(metadata={"workflow_id": workflow_id}) == []

@@ -24,7 +24,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError, PermissionDeniedError
 
-from agents.contract import library_namespace
+from agents.contract import LIBRARY_MARK, documents_namespace, workflow_assistant_id
 from tests.integration.conftest import IDP, SERVICE_KEY, Stack
 from tests.integration.helpers import ALICE_KEY, BOB_KEY, marker, react_flow, start, wait_for_status
 
@@ -97,18 +97,28 @@ async def test_what_the_agent_server_serves_without_a_credential(direct: httpx.A
     assert (await direct.get("/threads/00000000-0000-4000-8000-000000000000")).status_code == 401
 
 
-async def test_what_no_handler_allows_is_refused(direct: httpx.AsyncClient):
-    """The platform allows what has no auth handler; ours refuses it by default."""
+async def test_what_no_handler_allows_is_refused(
+    direct: httpx.AsyncClient, gateway: httpx.AsyncClient
+):
+    """The platform allows what has no auth handler; ours refuses it by default. The
+    graph's own assistant is read by everyone and changed by nobody."""
     alice = {"x-api-key": ALICE_KEY}
     created = await direct.post("/assistants", json={"graph_id": "workflow"}, headers=alice)
     assert created.status_code == 403, created.text
     found = await direct.post("/assistants/search", json={}, headers=alice)
-    assert found.status_code == 200 and found.json(), "reading assistants stays allowed"
-    assistant_id = found.json()[0]["assistant_id"]
+    assert found.status_code == 200
+    assert all(a["metadata"].get("owner") == "alice" for a in found.json()), "only her own"
+    # The graph's own assistant: the one every workflow thread ran on.
+    thread_id = await start(gateway, react_flow(marker(), steps=1))
+    thread = await direct.get(f"/threads/{thread_id}", headers=alice)
+    assistant_id = thread.json()["metadata"]["assistant_id"]
+    system = await direct.get(f"/assistants/{assistant_id}", headers=alice)
+    assert system.status_code == 200, "reading the graph's own assistant stays allowed"
     changed = await direct.patch(f"/assistants/{assistant_id}", json={}, headers=alice)
-    assert changed.status_code == 403
+    assert changed.status_code == 404
     deleted = await direct.delete(f"/assistants/{assistant_id}", headers=alice)
-    assert deleted.status_code == 403
+    assert deleted.status_code == 404
+    assert (await direct.get(f"/assistants/{assistant_id}", headers=alice)).status_code == 200
 
 
 @pytest.fixture
@@ -161,29 +171,56 @@ async def test_users_own_sdk_clients_see_exactly_their_own_threads(
 async def test_users_own_sdk_clients_reach_only_their_own_library_and_schedules(
     gateway: httpx.AsyncClient, own_clients: tuple[LangGraphClient, LangGraphClient]
 ):
-    """The library lives in the store and schedules are crons: probed directly with
-    bob's own key, alice's are refused (store: 403) or absent (crons)."""
+    """Saved workflows are assistants (documents in the store) and schedules are crons:
+    probed directly with bob's own key, alice's are absent (404), refused (403), or
+    not listed."""
     alice, bob = own_clients
     tag = marker()
-    flow = {**react_flow(tag, steps=1), "id": f"lib-{tag}"}
+    workflow_id = f"lib-{tag}"
+    flow = {**react_flow(tag, steps=1), "id": workflow_id}
     await gateway.post("/api/workflows", json={"workflow_json": flow})
-    await gateway.post("/api/schedules", json={"workflow_id": f"lib-{tag}", "cron": "0 3 1 1 *"})
+    await gateway.post("/api/schedules", json={"workflow_id": workflow_id, "cron": "0 3 1 1 *"})
 
-    item = await alice.store.get_item(list(library_namespace("alice")), f"lib-{tag}")
-    assert item["value"]["version"] == 1
-    assert len(await alice.crons.search(metadata={"workflow_id": f"lib-{tag}"})) == 1
+    assistant_id = workflow_assistant_id("alice", workflow_id)
+    mine = await alice.assistants.get(assistant_id)
+    assert mine["version"] == 1
+    document = (mine["metadata"] or {})["document"]
+    documents = list(documents_namespace("alice", workflow_id))
+    assert (await alice.store.get_item(documents, document))["value"]["workflow_json"] == flow
+    assert len(await alice.crons.search(metadata={"workflow_id": workflow_id})) == 1
 
-    store_probes: list[Callable[[], Awaitable[Any]]] = [
-        lambda: bob.store.get_item(list(library_namespace("alice")), f"lib-{tag}"),
-        lambda: bob.store.search_items(list(library_namespace("alice"))),
-        lambda: bob.store.put_item(list(library_namespace("alice")), f"lib-{tag}", {}),
-        lambda: bob.store.delete_item(list(library_namespace("alice")), f"lib-{tag}"),
+    absent: list[Callable[[], Awaitable[Any]]] = [
+        lambda: bob.assistants.get(assistant_id),
+        lambda: bob.assistants.get_versions(assistant_id),
+        lambda: bob.assistants.update(assistant_id, metadata={"name": "bob's now"}),
+        lambda: bob.assistants.delete(assistant_id),
     ]
-    for call in store_probes:
+    for call in absent:
+        with pytest.raises(NotFoundError):
+            await call()
+    refused: list[Callable[[], Awaitable[Any]]] = [
+        # Taking the id alice's workflow has, or any assistant that is not his own
+        # library workflow, is refused.
+        lambda: bob.assistants.create(
+            "workflow",
+            assistant_id=assistant_id,
+            metadata={**LIBRARY_MARK, "workflow_id": workflow_id},
+        ),
+        lambda: bob.assistants.create("workflow", metadata={"workflow_id": workflow_id}),
+        lambda: bob.store.get_item(documents, document),
+        lambda: bob.store.search_items(documents),
+        lambda: bob.store.put_item(documents, document, {}),
+        lambda: bob.store.delete_item(documents, document),
+        # And alice may not move her own "latest" back: a rollback adds a version.
+        lambda: alice.assistants.set_latest(assistant_id, 1),
+    ]
+    for call in refused:
         with pytest.raises(PermissionDeniedError):
             await call()
-    assert await bob.crons.search(metadata={"workflow_id": f"lib-{tag}"}) == []
-    await gateway.delete(f"/api/workflows/lib-{tag}")
+    assert assistant_id not in {a["assistant_id"] for a in await bob.assistants.search(limit=100)}
+    assert await bob.crons.search(metadata={"workflow_id": workflow_id}) == []
+    assert (await alice.assistants.get(assistant_id))["metadata"] == mine["metadata"]
+    await gateway.delete(f"/api/workflows/{workflow_id}")
 
 
 async def test_a_users_own_run_is_theirs_through_the_gateway_too(

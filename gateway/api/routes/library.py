@@ -17,6 +17,7 @@ from gateway.threads.library import (
     get_workflow,
     list_versions,
     list_workflows,
+    roll_back,
     save_new,
     save_version,
 )
@@ -37,6 +38,10 @@ class SaveWorkflowRequest(BaseModel):
 class SaveThreadRequest(BaseModel):
     workflow_id: LibraryId | None = Field(default=None, description="New id; generated if unset.")
     name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class RollbackRequest(BaseModel):
+    version: Version = Field(description="The version whose document becomes the latest.")
 
 
 class WorkflowPage(BaseModel):
@@ -77,7 +82,8 @@ async def list_saved_workflows(
     limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WorkflowPage:
-    """The latest version of each saved workflow, most recently saved first."""
+    """The latest version of each saved workflow, most recently saved first (paged by the
+    Agent Server: however many there are)."""
     limit = min(limit, settings.max_page_size)
     found, total = await list_workflows(agent, user.id, limit=limit, offset=offset)
     return WorkflowPage(
@@ -102,10 +108,23 @@ async def read_workflow(
 
 @router.get("/api/workflows/{workflow_id}/versions", response_model=list[WorkflowVersion])
 async def read_versions(
-    workflow_id: WorkflowIdPath, agent: AgentDep, user: CurrentUser
+    workflow_id: WorkflowIdPath,
+    agent: AgentDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100, description="Versions in this page.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[WorkflowVersion]:
-    """Every saved version, newest first."""
-    return await list_versions(agent, user.id, workflow_id)
+    """Saved versions, newest first, a page at a time (summaries: no documents)."""
+    return await list_versions(agent, user.id, workflow_id, limit=limit, offset=offset)
+
+
+@router.post("/api/workflows/{workflow_id}/rollback", response_model=SavedWorkflow)
+async def roll_back_workflow(
+    workflow_id: WorkflowIdPath, request: RollbackRequest, agent: AgentDep, user: CurrentUser
+) -> SavedWorkflow:
+    """Make an earlier version's document the latest, saved as a new version (history
+    only grows); if it already is the latest document, nothing is added."""
+    return await roll_back(agent, user.id, workflow_id, request.version)
 
 
 @router.delete("/api/workflows/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)

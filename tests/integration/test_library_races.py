@@ -1,0 +1,97 @@
+"""Library writes raced on purpose through two gateway processes on one Agent Server:
+what each caller is told must match what the Agent Server kept."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import LangGraphClient
+
+from agents.contract import workflow_assistant_id
+from tests.integration.conftest import Stack
+from tests.integration.helpers import ALICE, marker
+
+WRITERS = 20
+
+
+def document(workflow_id: str, writer: int) -> dict[str, Any]:
+    """A document only this writer sends."""
+    return {
+        "id": workflow_id,
+        "name": f"Raced by writer {writer}",
+        "steps": [{"title": "Only", "instructions": f"writer {writer} wrote this"}],
+    }
+
+
+async def both_gateways(stack: Stack, second_gateway: str) -> list[httpx.AsyncClient]:
+    return [
+        httpx.AsyncClient(base_url=url, timeout=60, headers=ALICE)
+        for url in (stack.gateway_url, second_gateway)
+    ]
+
+
+async def test_concurrent_creates_of_one_id_keep_exactly_the_one_told_created(
+    stack: Stack, second_gateway: str, sdk: LangGraphClient
+):
+    workflow_id = f"race-new-{marker()}"
+    clients = await both_gateways(stack, second_gateway)
+    try:
+        answers = await asyncio.gather(
+            *(
+                clients[i % 2].post(
+                    "/api/workflows", json={"workflow_json": document(workflow_id, i)}
+                )
+                for i in range(WRITERS)
+            )
+        )
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [201] + [409] * (WRITERS - 1), codes
+        assert {a.json()["error"] for a in answers if a.status_code == 409} == {"workflow_exists"}
+        winner = next(i for i, a in enumerate(answers) if a.status_code == 201)
+        kept = await clients[0].get(f"/api/workflows/{workflow_id}")
+        assert kept.json()["workflow_json"] == document(workflow_id, winner)
+        assert kept.json()["version"] == 1
+        # Counted on the Agent Server: one workflow, one version.
+        versions = await sdk.assistants.get_versions(workflow_assistant_id("alice", workflow_id))
+        assert [v["version"] for v in versions] == [1]
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+async def test_concurrent_new_versions_each_keep_their_callers_document(
+    stack: Stack, second_gateway: str, sdk: LangGraphClient
+):
+    workflow_id = f"race-put-{marker()}"
+    clients = await both_gateways(stack, second_gateway)
+    try:
+        first = await clients[0].post(
+            "/api/workflows", json={"workflow_json": document(workflow_id, -1)}
+        )
+        assert first.status_code == 201, first.text
+        answers = await asyncio.gather(
+            *(
+                clients[i % 2].put(
+                    f"/api/workflows/{workflow_id}",
+                    json={"workflow_json": document(workflow_id, i)},
+                )
+                for i in range(WRITERS)
+            )
+        )
+        assert [a.status_code for a in answers] == [200] * WRITERS, [a.text for a in answers]
+        told = {a.json()["version"]: i for i, a in enumerate(answers)}
+        assert sorted(told) == list(range(2, WRITERS + 2)), "each caller got its own version"
+        for version, writer in told.items():
+            saved = await clients[version % 2].get(
+                f"/api/workflows/{workflow_id}", params={"version": version}
+            )
+            assert saved.json()["workflow_json"] == document(workflow_id, writer), version
+        listed = await clients[1].get(f"/api/workflows/{workflow_id}/versions")
+        assert [v["version"] for v in listed.json()] == list(range(WRITERS + 1, 0, -1))
+        on_server = await sdk.assistants.get_versions(
+            workflow_assistant_id("alice", workflow_id), limit=100
+        )
+        assert len(on_server) == WRITERS + 1
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
