@@ -7,9 +7,11 @@ Two kinds of caller are admitted:
 - a user's own script or frontend (`langgraph-sdk`, `useStream`), with the same API
   key (`x-api-key`) or bearer token the gateway accepts, checked by the same code.
 
-Threads, runs and crons are stamped with their owner and every access is filtered by
-it; store items live under the owner's namespace; assistants are read-only. Anything
-no handler below allows is refused, since the platform allows what has no handler.
+Threads, runs, crons and library assistants are stamped with their owner and every
+access is filtered by it; store items live under the owner's namespace; the graph's
+own assistant is read-only; the per-user caps and the cron rule (`agents.limits`) are
+checked here, where SDK scripts meet them too. Anything no handler below allows is
+refused, since the platform allows what has no handler.
 """
 
 from __future__ import annotations

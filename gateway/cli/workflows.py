@@ -118,6 +118,21 @@ def workflows_update(cli: Cli, workflow_id: IdArg, file: FileArg) -> int:
     return OK
 
 
+@command(workflows_app, "rollback")
+def workflows_rollback(
+    cli: Cli,
+    workflow_id: IdArg,
+    version: Annotated[
+        int, typer.Argument(help="The version to bring back.", min=1, show_default=False)
+    ],
+) -> int:
+    """Save an earlier version's document as the newest version (none if it already is)."""
+    path = f"/api/workflows/{segment(workflow_id)}/rollback"
+    record = cli.client.call("POST", path, json={"version": version})
+    cli.emit(record, lambda: show_record(record))
+    return OK
+
+
 @command(workflows_app, "delete")
 def workflows_delete(cli: Cli, workflow_id: IdArg) -> int:
     """Delete a saved workflow, its versions and its schedules (--json: prints nothing)."""

@@ -115,9 +115,13 @@ def loopback_webhooks_config(workdir: Path) -> Path:
 
 
 def start_test_agent_server(
-    workdir: Path, model: FakeOpenAI | None, port: int | None = None
+    workdir: Path,
+    model: FakeOpenAI | None,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`langgraph dev` on a free (or the given) port, its data and log in `workdir`."""
+    """`langgraph dev` on a free (or the given) port, its data and log in `workdir`;
+    `env` adds to (or overrides) the shared settings."""
     port = port or free_port(HOST)
     with (workdir / "agent-server.log").open("ab") as log:
         try:
@@ -126,7 +130,7 @@ def start_test_agent_server(
                 port=port,
                 workdir=workdir,
                 log=log,
-                env=agent_server_env(model),
+                env={**agent_server_env(model), **(env or {})},
                 config=loopback_webhooks_config(workdir),
             )
         except StackError as exc:

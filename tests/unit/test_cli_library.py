@@ -61,6 +61,7 @@ def gateway(fake_gateway: FakeGateway) -> FakeGateway:
     reply("PUT", f"/api/workflows/{WF}", 200, {**RECORD, "version": 3})
     reply("DELETE", f"/api/workflows/{WF}", 204)
     reply("GET", f"/api/workflows/{WF}/versions", 200, VERSIONS)
+    reply("POST", f"/api/workflows/{WF}/rollback", 200, {**RECORD, "version": 4})
     reply("POST", "/api/workflow/execute", 202, ACCEPTED)
     reply("POST", f"/api/threads/{T}/save-as-workflow", 201, RECORD)
     reply("GET", "/api/threads", 200, PAGE)
@@ -114,6 +115,12 @@ def test_list_show_and_versions(gateway: FakeGateway, capsys: Capture):
     code, out, _ = invoke(capsys, "--url", URL, "workflows", "versions", WF, "--json")
     assert code == 0 and out == printed(VERSIONS)
     assert sent(gateway) == ("GET", f"/api/workflows/{WF}/versions", {}, None)
+
+    code, out, _ = invoke(capsys, "--url", URL, "workflows", "rollback", WF, "1", "--json")
+    assert code == 0 and out == printed({**RECORD, "version": 4})
+    assert sent(gateway) == ("POST", f"/api/workflows/{WF}/rollback", {}, {"version": 1})
+    code, out, _ = invoke(capsys, "--url", URL, "workflows", "rollback", WF, "1")
+    assert code == 0 and f"workflow:     {WF}" in out
 
 
 def test_show_lists_the_steps_in_the_order_they_run(gateway: FakeGateway, capsys: Capture):
