@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from langgraph_sdk import Auth
+from pydantic import ValidationError
 
 from agents.contract import (
     GRAPH_ID,
@@ -47,8 +48,20 @@ auth = Auth()
 
 @cache
 def _verifier() -> CredentialVerifier:
-    # Built on first use, so a bad setting shows in the first request's log too.
     return CredentialVerifier(CredentialSettings())
+
+
+def _check_settings_at_start() -> None:
+    """A setting that can never admit anyone (a malformed key hash, say) stops the Agent
+    Server when it loads this module, with the reason, not at the first request."""
+    try:
+        _verifier()
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise RuntimeError(f"Threadgate auth settings: {problems}") from None
+
+
+_check_settings_at_start()
 
 
 def _refuse(detail: str) -> Auth.exceptions.HTTPException:
@@ -167,7 +180,12 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
 
 @auth.on.threads
 async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
-    """Threads and their runs: stamp the owner on writes, filter every access by it."""
+    """Threads and their runs: stamp the owner on writes, filter every access by it.
+    A new run past the user's active-run cap is refused (429, with Retry-After)."""
+    from agents.limits import refuse_past_active_run_limit
+
+    if ctx.action == "create_run" and ctx.user.identity != SYSTEM_USER:
+        await refuse_past_active_run_limit(ctx.user.identity)
     return _owner_only(ctx, value)
 
 

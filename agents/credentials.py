@@ -39,12 +39,31 @@ def valid_user_id(user: str) -> bool:
     return _USER_ID.fullmatch(user) is not None
 
 
+HASHED = "sha256:"
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _unmatchable_key(user: str, key: str) -> str | None:
+    """Why no presented key could ever match this stored one, if none could; names the
+    user, never the key."""
+    if not key:
+        return f"THREADGATE_API_KEYS: the key of user '{user}' is empty"
+    if key.startswith(HASHED) and _SHA256_HEX.fullmatch(key.removeprefix(HASHED)) is None:
+        return (
+            f"THREADGATE_API_KEYS: the key of user '{user}' is '{HASHED}' followed by "
+            "something that is not 64 hex digits (sha256sum prints '<hex>  -': keep only "
+            "the hex)"
+        )
+    return None
+
+
 class CredentialSettings(BaseSettings):
     """How users prove who they are; validated when the process starts."""
 
-    # An empty variable is unset: compose passes `VAR=` for a setting nobody gave.
+    # An empty variable is unset: compose passes `VAR=` for a setting nobody gave. A
+    # refused setting's error must not print the input: it holds keys.
     model_config = SettingsConfigDict(
-        env_prefix="THREADGATE_", extra="ignore", env_ignore_empty=True
+        env_prefix="THREADGATE_", extra="ignore", env_ignore_empty=True, hide_input_in_errors=True
     )
 
     api_keys: dict[str, SecretStr] = Field(
@@ -77,6 +96,10 @@ class CredentialSettings(BaseSettings):
             raise ValueError(
                 f"THREADGATE_JWT_PUBLIC_KEY_FILE {self.jwt_public_key_file} is not a file"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _usable_api_keys(self) -> CredentialSettings:
         if any(user.startswith(RESERVED_PREFIX) for user in self.api_keys):
             raise ValueError(
                 f"THREADGATE_API_KEYS: user ids starting with '{RESERVED_PREFIX}' are reserved"
@@ -85,6 +108,9 @@ class CredentialSettings(BaseSettings):
             raise ValueError(
                 f"THREADGATE_API_KEYS: user ids must be printable ASCII, 1-200 characters: {bad!r}"
             )
+        for user, key in self.api_keys.items():
+            if problem := _unmatchable_key(user, key.get_secret_value()):
+                raise ValueError(problem)
         return self
 
     @property
@@ -155,13 +181,19 @@ def _local_keys(settings: CredentialSettings) -> dict[str | None, Any]:
     return {None: text}
 
 
+def _comparable(stored: str) -> str:
+    # A hash's hex digits in either case (sha256sum prints lowercase, other tools do not).
+    return stored.lower() if stored.startswith(HASHED) else stored
+
+
 class CredentialVerifier:
     """Turns an API key or a bearer token into the user id it belongs to."""
 
     def __init__(self, settings: CredentialSettings) -> None:
         self.settings = settings
         self._keys = [
-            (user, secret.get_secret_value()) for user, secret in settings.api_keys.items()
+            (user, _comparable(secret.get_secret_value()))
+            for user, secret in settings.api_keys.items()
         ]
         self._jwt_keys = _local_keys(settings)
         self._jwks = (
@@ -193,11 +225,11 @@ class CredentialVerifier:
         return user
 
     def _by_api_key(self, presented: str) -> str:
-        digest = "sha256:" + hashlib.sha256(presented.encode()).hexdigest()
+        digest = HASHED + hashlib.sha256(presented.encode()).hexdigest()
         found = None
         for user, stored in self._keys:
             # Every key is compared, in constant time, whether or not one matched already.
-            candidate = digest if stored.startswith("sha256:") else presented
+            candidate = digest if stored.startswith(HASHED) else presented
             if hmac.compare_digest(candidate.encode(), stored.encode()):
                 found = user
         if found is None:

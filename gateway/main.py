@@ -55,27 +55,28 @@ def config_problems(exc: ValidationError) -> list[str]:
 # Without a CPU quota a container sees every core of its host: do not start dozens of
 # workers (each with its own Agent Server connection pool) on a big host by default.
 UNLIMITED_DEFAULT_WORKERS = 4
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def default_workers() -> int:
+def default_workers(cgroup_root: Path = CGROUP_ROOT) -> int:
     """One worker per core the container is given: its CPU quota (cgroup v2 or v1), else
     its CPU set, at most UNLIMITED_DEFAULT_WORKERS when no quota is set."""
     cores = len(os.sched_getaffinity(0))
-    quota = _cpu_quota()
+    quota = cpu_quota(cgroup_root)
     if quota is None:
         return min(cores, UNLIMITED_DEFAULT_WORKERS)
     return max(1, min(cores, math.ceil(quota)))
 
 
-def _cpu_quota() -> float | None:
-    """Cores' worth of CPU time the cgroup allows, if it limits it."""
+def cpu_quota(cgroup_root: Path = CGROUP_ROOT) -> float | None:
+    """Cores' worth of CPU time the cgroup mounted at `cgroup_root` allows, if it limits it."""
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        quota, period = (cgroup_root / "cpu.max").read_text().split()
         return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
         pass
     try:
-        v1 = Path("/sys/fs/cgroup/cpu")
+        v1 = cgroup_root / "cpu"
         quota_us = int((v1 / "cpu.cfs_quota_us").read_text())
         period_us = int((v1 / "cpu.cfs_period_us").read_text())
     except (OSError, ValueError):

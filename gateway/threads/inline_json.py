@@ -7,7 +7,9 @@ bench/README.md). For a body of a few KiB the hand-off costs more than the work.
 default executor decodes answers of up to 64 KiB inline and encodes request bodies
 inline (the gateway's own, at most `THREADGATE_MAX_BODY_BYTES`: about 1 ms for 1 MB),
 and hands everything else (larger answers, `getaddrinfo`, any other caller) to a normal
-thread pool. Installed on the gateway's event loop for the app's lifetime.
+thread pool. Installed on the gateway's event loop for the app's lifetime. It keys on
+how the SDK's private `_adecode_json` / `_aencode_json` call the executor:
+tests/unit/test_inline_json_sdk.py fails when an SDK release changes that.
 """
 
 from __future__ import annotations

@@ -38,26 +38,36 @@ def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] 
     return cast(ThreadStatus, thread_status), ({"phase": phase} if phase else None)
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def thread_progress(thread: Thread, error_message: str | None = None) -> ThreadProgress:
+    # The agent writes these values, but the thread's owner can overwrite them with the
+    # SDK: anything of the wrong shape is skipped rather than failing the read.
     values = _values(thread)
-    plan: list[dict[str, Any]] = values.get("plan") or []
-    completed = set(values.get("completed") or [])
+    plan = [s for s in _list(values.get("plan")) if isinstance(s, dict)]
+    completed = {s for s in _list(values.get("completed")) if isinstance(s, str)}
     asks = waiting_question(thread) is not None
-    status = workflow_status(thread["status"], values.get("phase"), asks)
-    upcoming = next((s for s in plan if s.get("id") not in completed), None)
+    status = workflow_status(thread["status"], _text(values.get("phase")), asks)
+    upcoming = next((s for s in plan if _text(s.get("id")) not in completed), None)
     current = None
     if upcoming is not None and status != WorkflowStatus.COMPLETED:
-        current = upcoming.get("title") or upcoming.get("id")
+        current = _text(upcoming.get("title")) or _text(upcoming.get("id"))
     return ThreadProgress(
         thread_id=thread["thread_id"],
         status=status,
         current_step=current,
         total_steps=len(plan),
-        completed_steps=sum(1 for s in plan if s.get("id") in completed),
+        completed_steps=sum(1 for s in plan if _text(s.get("id")) in completed),
         start_time=thread["created_at"],
         last_updated=thread["updated_at"],
         error_message=error_message,
-        outcome=values.get("outcome"),
+        outcome=_text(values.get("outcome")),
     )
 
 

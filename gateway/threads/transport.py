@@ -9,16 +9,27 @@ langgraph-sdk keeps its httpx client. Two things are mended on top of that libra
   `ReadError`: the search fallback retries it; `RemoteProtocolError`: 503), for
   requests and for streams read later alike;
 - it ignores `retries`: a connection that cannot be made is retried here, as httpx's
-  transport did.
+  transport did, after a short back-off (`connect_backoff`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+# A caller waits through the retries: 0.05 s, 0.1 s, 0.2 s ... at most 1 s each, so the
+# default single retry costs 0.05 s and the most allowed (10) under 7 s in all.
+FIRST_BACKOFF_SECONDS = 0.05
+MAX_BACKOFF_SECONDS = 1.0
+
+
+def connect_backoff(retry: int) -> float:
+    """Seconds to wait before the `retry`-th retry (from 1) of a connection not made."""
+    return min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2.0 ** (retry - 1))
 
 
 def _as_httpx(exc: Exception, request: httpx.Request) -> httpx.TransportError:
@@ -76,6 +87,7 @@ class AgentServerTransport(AiohttpTransport):
                 unmade = isinstance(mapped, httpx.ConnectError | httpx.ConnectTimeout)
                 if unmade and attempt < self._connect_retries:
                     attempt += 1
+                    await asyncio.sleep(connect_backoff(attempt))
                     continue
                 if mapped is exc:
                     raise

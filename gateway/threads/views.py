@@ -15,6 +15,9 @@ from gateway.threads.progress import ThreadProgress, thread_progress, waiting_qu
 
 
 class ThreadSummary(BaseModel):
+    """A thread in listings. Its names come from metadata its owner can also write with
+    the SDK: a value of the wrong type there reads as null here, never as an error."""
+
     thread_id: str
     workflow_id: str | None
     workflow_name: str | None
@@ -38,13 +41,15 @@ USAGE_TOTAL = (
 def total_usage(results: Mapping[str, Any] | None) -> TokenUsage | None:
     """The tokens the results report, added up; None when none reports any."""
     reported = [
-        r["usage"] for r in (results or {}).values() if isinstance(r, dict) and r.get("usage")
+        r["usage"]
+        for r in (results or {}).values()
+        if isinstance(r, dict) and isinstance(r.get("usage"), dict) and r["usage"]
     ]
     if not reported:
         return None
 
     def added(key: str) -> int:
-        return sum(int(u.get(key) or 0) for u in reported)
+        return sum(_count(u.get(key)) for u in reported)
 
     return TokenUsage(
         input_tokens=added("input_tokens"),
@@ -114,17 +119,34 @@ def _values(values: Any) -> dict[str, Any]:
     return values if isinstance(values, dict) else {}
 
 
+def _count(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0  # a step's result is the agent's, but its owner can overwrite it
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _version(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
+
+
 def thread_summary(thread: Thread) -> ThreadSummary:
-    metadata = thread.get("metadata") or {}
+    metadata = _values(thread.get("metadata"))
     progress = thread_progress(thread)
     # A schedule that follows the latest version learns it only when the run starts.
-    ran = _values(thread.get("values")).get("workflow") or {}
+    ran = _values(_values(thread.get("values")).get("workflow"))
     return ThreadSummary(
         thread_id=thread["thread_id"],
-        workflow_id=metadata.get("workflow_id"),
-        workflow_name=metadata.get("workflow_name") or ran.get("name"),
-        workflow_version=metadata.get("workflow_version") or ran.get("version"),
-        schedule_id=metadata.get("schedule_id"),
+        workflow_id=_text(metadata.get("workflow_id")),
+        workflow_name=_text(metadata.get("workflow_name")) or _text(ran.get("name")),
+        workflow_version=_version(metadata.get("workflow_version")) or _version(ran.get("version")),
+        schedule_id=_text(metadata.get("schedule_id")),
         created_at=thread["created_at"],
         updated_at=thread["updated_at"],
         status=progress.status,
@@ -139,8 +161,8 @@ def thread_details(thread: Thread, error_message: str | None = None) -> ThreadDe
     return ThreadDetails(
         **summary,
         progress=progress,
-        metadata=thread.get("metadata") or {},
-        results=_values(thread.get("values")).get("results") or {},
+        metadata=_values(thread.get("metadata")),
+        results=_values(_values(thread.get("values")).get("results")),
     )
 
 

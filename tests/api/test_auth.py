@@ -214,7 +214,7 @@ def test_a_token_for_the_reserved_system_identity_is_refused(settings: Settings,
 def test_no_authentication_configured_fails_at_start():
     with pytest.raises(ValidationError, match="no authentication configured"):
         Settings(_env_file=None, service_key=SERVICE_KEY)
-    with pytest.raises(ValidationError, match="service_key"):
+    with pytest.raises(ValidationError, match="THREADGATE_SERVICE_KEY must be at least 16"):
         Settings(_env_file=None, service_key="short", auth_disabled=True)
 
 

@@ -6,26 +6,97 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import orjson
 import pytest
+from httpx_aiohttp import AiohttpTransport
 
 from gateway.threads.inline_json import INLINE_BYTES, InlineSmallJson, installed
-from gateway.threads.transport import AgentServerTransport
-from tools.launcher import free_port
+from gateway.threads.transport import AgentServerTransport, connect_backoff
 
 LIMITS = httpx.Limits(max_connections=10)
 
 
-async def test_a_refused_connection_is_a_connect_error_after_the_retries():
-    port = free_port("127.0.0.1")
-    transport = AgentServerTransport(retries=2, limits=LIMITS)
+class Counted(AiohttpTransport):
+    """Counts the connection attempts the transport above it makes (one request each)."""
+
+    attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        type(self).attempts += 1
+        return await super().handle_async_request(request)
+
+
+class CountingTransport(AgentServerTransport, Counted):
+    """The gateway's transport, its every attempt counted underneath its retry loop."""
+
+
+@pytest.fixture
+def counting() -> type[CountingTransport]:
+    CountingTransport.attempts = 0
+    return CountingTransport
+
+
+def refusing() -> tuple[socket.socket, int]:
+    """A port bound but not listening, held so nothing else takes it: connections to it
+    are refused until the socket's `listen()`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock, sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("retries", [0, 1, 3])
+async def test_a_refused_connection_is_a_connect_error_after_the_retries(
+    counting: type[CountingTransport], retries: int
+):
+    sock, port = refusing()
+    transport = counting(retries=retries, limits=LIMITS)
+    started = time.monotonic()
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{port}/ok")
+    waited = time.monotonic() - started
+    sock.close()
+    assert counting.attempts == 1 + retries
+    backoff = sum(connect_backoff(n) for n in range(1, retries + 1))
+    assert backoff <= waited < backoff + 1.0
+
+
+def test_the_back_off_doubles_from_a_twentieth_of_a_second_to_at_most_one():
+    assert [connect_backoff(n) for n in range(1, 8)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    assert sum(connect_backoff(n) for n in range(1, 11)) < 7  # the most retries allowed
+
+
+async def test_an_agent_server_back_within_the_back_off_answers_the_request(
+    counting: type[CountingTransport],
+):
+    """A restart shorter than the retries' back-off costs the caller a wait, not a 503."""
+    sock, port = refusing()
+    accepted: list[int] = []
+
+    def come_back() -> None:
+        time.sleep(0.2)  # more than immediate retries would ever wait
+        sock.listen()
+        conn, _ = sock.accept()
+        accepted.append(1)
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+        conn.close()
+
+    server = threading.Thread(target=come_back, daemon=True)
+    server.start()
+    transport = counting(retries=5, limits=LIMITS)  # 0.05 + 0.1 + 0.2 + ...: past 0.2 s
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get(f"http://127.0.0.1:{port}/ok")
+    server.join(timeout=5)
+    sock.close()
+    assert response.status_code == 200
+    assert accepted == [1]
+    assert 2 <= counting.attempts <= 5  # refused at least once, then made
 
 
 def answers_once(raw: bytes) -> tuple[socket.socket, int]:
