@@ -64,6 +64,10 @@ def _check_settings_at_start() -> None:
 _check_settings_at_start()
 
 
+# What marks the assistants the server made for its graphs (everyone reads those).
+SYSTEM_MARK = "created_by"
+
+
 def _refuse(detail: str) -> Auth.exceptions.HTTPException:
     return Auth.exceptions.HTTPException(status_code=401, detail=detail)
 
@@ -114,6 +118,7 @@ async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Au
     workflow_id = metadata.get("workflow_id")
     if (
         value.get("graph_id") != GRAPH_ID
+        or SYSTEM_MARK in metadata
         or any(metadata.get(k) != v for k, v in LIBRARY_MARK.items())
         or not isinstance(workflow_id, str)
         or str(value.get("assistant_id")) != workflow_assistant_id(user, workflow_id)
@@ -142,6 +147,10 @@ async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.t
         raise Auth.exceptions.HTTPException(status_code=403, detail="the graph cannot change")
     metadata = value.get("metadata")
     if isinstance(metadata, dict):
+        if SYSTEM_MARK in metadata:
+            raise Auth.exceptions.HTTPException(
+                status_code=403, detail=f"metadata.{SYSTEM_MARK} is the server's own"
+            )
         metadata["owner"] = user  # in place: the server keeps this dict
     return {"owner": user}
 

@@ -43,5 +43,8 @@ async def system_assistants() -> set[str]:
         found = await as_server(
             lambda: loopback().assistants.search(metadata={"created_by": "system"}, limit=100)
         )
-        _system.update(str(a["assistant_id"]) for a in found)
+        # Users' assistants always carry their owner (agents.auth stamps it).
+        _system.update(
+            str(a["assistant_id"]) for a in found if "owner" not in (a["metadata"] or {})
+        )
     return _system

@@ -112,12 +112,18 @@ async def _saved_version(owner: str, name: str, version: int | None) -> tuple[in
         raise NotInLibrary(f"workflow '{name}' is not in the library")
     entry: Any = latest
     if version is not None and version != latest["version"]:
-        # Versions are numbered 1..latest, newest first.
+        missing = NotInLibrary(f"workflow '{name}' version {version} is not in the library")
+        if not 1 <= version < latest["version"]:
+            raise missing
+        # Versions are numbered 1..latest and listed newest first.
         offset = latest["version"] - version
-        found = await client.assistants.get_versions(assistant_id, limit=1, offset=offset)
-        entry = found[0] if found and offset >= 0 else None
+        try:
+            found = await client.assistants.get_versions(assistant_id, limit=1, offset=offset)
+        except NotFoundError:
+            raise missing from None
+        entry = found[0] if found else None
         if entry is None or entry["version"] != version:
-            raise NotInLibrary(f"workflow '{name}' version {version} is not in the library")
+            raise missing
     document = (entry.get("metadata") or {}).get("document")
     if not isinstance(document, str):
         raise NotInLibrary(f"workflow '{name}' version {entry['version']} names no document")

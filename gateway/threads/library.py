@@ -10,36 +10,35 @@ user's workflow is simply not there (404).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
-from pydantic import ValidationError
 
 from gateway.threads import library_store as store
-from gateway.threads.errors import Conflict, Invalid, NotFound
+from gateway.threads.errors import Conflict, Invalid, KeyReused, NotFound
 from gateway.threads.executions import run_input
 from gateway.threads.library_documents import (
     StoredDocument,
     content_hash,
-    problem_of,
-    read_document,
-    unreadable,
     write_document,
 )
-from gateway.threads.library_store import StoredVersion, VersionSummary
-from gateway.threads.library_views import (
-    SavedWorkflow,
-    WorkflowSummary,
-    WorkflowVersion,
-    saved_steps,
+from gateway.threads.library_reads import (
+    content_of,
+    latest_version,
+    saved_view,
+    version_of,
 )
+from gateway.threads.library_store import StoredVersion, VersionSummary
+from gateway.threads.library_views import SavedWorkflow
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 
 # Store namespace labels may not contain '.', and ids appear in URLs: keep them plain.
 WORKFLOW_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
 _WORKFLOW_ID = re.compile(WORKFLOW_ID_PATTERN)
+IDEMPOTENCY_KEY_FIELD = "Idempotency-Key"
 
 
 def check_workflow_id(workflow_id: str, field: str) -> str:
@@ -57,27 +56,33 @@ async def save_new(
     limits: WorkflowLimits,
     document: dict[str, Any],
     workflow_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> SavedWorkflow:
-    """Version 1 of a new workflow; its id from `workflow_id`, the document, or new."""
+    """Version 1 of a new workflow; its id from `workflow_id`, the document, or new.
+    Sent again with the same `idempotency_key` and document, the version it saved."""
     given = workflow_id or document.get("id")
     if given is not None and not isinstance(given, str):
         raise Invalid("workflow_json.id", "workflow_json.id must be a string")
     field = "workflow_id" if workflow_id else "workflow_json.id"
-    workflow_id = check_workflow_id(given, field) if given else f"wf-{uuid.uuid4().hex[:12]}"
+    key = _key_hash(idempotency_key)
+    # A generated id comes from the key when there is one, so a retry names the same id.
+    generated = f"wf-{key[:12] if key else uuid.uuid4().hex[:12]}"
+    workflow_id = check_workflow_id(given, field) if given else generated
     plan = _compile(document, limits, workflow_id)  # before anything is written
     if await store.exists(agent, user, workflow_id):
-        raise _exists(workflow_id)  # the common case, told before a document is written
-    summary = await _write_document(agent, user, document, plan)
+        # The common case, told before a document is written.
+        return await _replayed(agent, user, workflow_id, key, document)
+    summary = await _write_document(agent, user, document, plan, key)
     created = await store.claim(agent, user, summary)
     if created is None:  # another request claimed the id first: its document stays
-        raise _exists(workflow_id)
+        return await _replayed(agent, user, workflow_id, key, document)
     saved = StoredVersion(
         **summary.model_dump(),
         version=created["version"],
         saved_at=created["updated_at"],
         created_at=created["created_at"],
     )
-    return _saved(saved, document, plan.steps)
+    return saved_view(saved, document, plan.steps)
 
 
 async def save_version(
@@ -86,12 +91,17 @@ async def save_version(
     limits: WorkflowLimits,
     workflow_id: str,
     document: dict[str, Any],
+    idempotency_key: str | None = None,
 ) -> SavedWorkflow:
-    """The next version of a saved workflow; a document equal to the latest adds none."""
+    """The next version of a saved workflow; a document equal to the latest adds none.
+    Sent again with the same `idempotency_key` and document, the version it saved."""
     doc_id = document.get("id")
     if doc_id is not None and doc_id != workflow_id:
         raise Invalid("workflow_json.id", f"workflow_json.id '{doc_id}' is not '{workflow_id}'")
     plan = _compile(document, limits, workflow_id)
+    key = _key_hash(idempotency_key)
+    if key is not None and (saved := await _saved_with_key(agent, user, workflow_id, key)):
+        return _checked_replay(saved, document)
     try:
         latest = await store.read_latest(agent, user, workflow_id)
     except Conflict:  # unreadable: the new version replaces it as the latest
@@ -102,9 +112,22 @@ async def save_version(
         if latest is None:
             raise NotFound("workflow", workflow_id)
         if latest.document == content_hash(document):
-            return _saved(latest, document, plan.steps)
-    summary = await _write_document(agent, user, document, plan)
-    return _saved(await _add_version(agent, user, summary), document, plan.steps)
+            # Unchanged: nothing to add. (A version this key saved meanwhile, under a
+            # simultaneous retry, is still the answer.)
+            found = await _saved_with_key(agent, user, workflow_id, key) if key else None
+            return (
+                _checked_replay(found, document)
+                if found
+                else saved_view(latest, document, plan.steps)
+            )
+    summary = await _write_document(agent, user, document, plan, key)
+    added = await _add_version(agent, user, summary)
+    if key is not None:
+        # Two requests with one key at the same instant both add a version (the same
+        # document); both answer the first, so the retry still names what its key saved.
+        found = await _saved_with_key(agent, user, workflow_id, key)
+        added = found[0] if found else added
+    return saved_view(added, document, plan.steps)
 
 
 async def roll_back(
@@ -113,75 +136,15 @@ async def roll_back(
     """Make version `version`'s document the latest, as a new version (history only
     grows, so every earlier answer about a version number stays true); if it already is
     the latest document, nothing is added."""
-    latest = await _latest(agent, user, workflow_id)
-    wanted = await _version(agent, user, workflow_id, version, latest)
-    content = await _content(agent, user, wanted)
+    latest = await latest_version(agent, user, workflow_id)
+    wanted = await version_of(agent, user, workflow_id, version, latest)
+    content = await content_of(agent, user, wanted)
     steps = content.plan.get("steps") or []
     if wanted.document == latest.document:
-        return _saved(latest, content.workflow_json, steps)
+        return saved_view(latest, content.workflow_json, steps)
     summary = VersionSummary(**wanted.model_dump(include=set(VersionSummary.model_fields)))
     saved = await _add_version(agent, user, summary.model_copy(update={"idempotency_key": None}))
-    return _saved(saved, content.workflow_json, steps)
-
-
-async def get_workflow(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None = None
-) -> SavedWorkflow:
-    """One version (the latest by default) with its document."""
-    saved, content = await _read(agent, user, workflow_id, version)
-    return _saved(saved, content.workflow_json, content.plan.get("steps") or [])
-
-
-async def saved_plan(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None = None
-) -> WorkflowPlan:
-    """The compiled plan of a saved version, ready to run (it names its version)."""
-    saved, content = await _read(agent, user, workflow_id, version)
-    try:
-        return WorkflowPlan.model_validate({**content.plan, "version": saved.version})
-    except ValidationError as exc:
-        raise unreadable(workflow_id, f"plan: {problem_of(exc)}", saved.version) from None
-
-
-async def workflow_exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
-    """Whether the user's library has this workflow (readable or not)."""
-    return await store.exists(agent, user, workflow_id)
-
-
-async def list_workflows(
-    agent: LangGraphClient, user: str, *, limit: int, offset: int
-) -> tuple[list[WorkflowSummary], int]:
-    """A page of the user's workflows, most recently saved first, and how many in all
-    (unreadable ones are left out of the page but counted)."""
-    found, total = await store.list_latest(agent, user, limit=limit, offset=offset)
-    return [_summary(saved) for saved in found], total
-
-
-async def list_versions(
-    agent: LangGraphClient, user: str, workflow_id: str, *, limit: int, offset: int
-) -> list[WorkflowVersion]:
-    """A page of the saved versions, newest first (unreadable ones are skipped)."""
-    if not await store.exists(agent, user, workflow_id):
-        raise NotFound("workflow", workflow_id)
-    found = await store.list_versions(agent, user, workflow_id, limit=limit, offset=offset)
-    return [
-        WorkflowVersion(
-            workflow_id=v.workflow_id,
-            version=v.version,
-            name=v.name,
-            step_count=v.step_count,
-            created_at=v.saved_at,
-        )
-        for v in found
-    ]
-
-
-async def delete_workflow(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    """Forget a workflow and all its versions (readable or not); threads that ran it
-    keep their state."""
-    if not await store.exists(agent, user, workflow_id):
-        raise NotFound("workflow", workflow_id)
-    await store.delete(agent, user, workflow_id)
+    return saved_view(saved, content.workflow_json, steps)
 
 
 def _compile(document: dict[str, Any], limits: WorkflowLimits, workflow_id: str) -> WorkflowPlan:
@@ -194,7 +157,11 @@ def _exists(workflow_id: str) -> Conflict:
 
 
 async def _write_document(
-    agent: LangGraphClient, user: str, document: dict[str, Any], plan: WorkflowPlan
+    agent: LangGraphClient,
+    user: str,
+    document: dict[str, Any],
+    plan: WorkflowPlan,
+    idempotency_key: str | None = None,
 ) -> VersionSummary:
     """Store the version's content first, so no version ever names a missing document."""
     content = StoredDocument(
@@ -206,7 +173,11 @@ async def _write_document(
     )
     key = await write_document(agent, user, plan.workflow_id, content)
     return VersionSummary(
-        workflow_id=plan.workflow_id, name=plan.name, step_count=len(plan.steps), document=key
+        workflow_id=plan.workflow_id,
+        name=plan.name,
+        step_count=len(plan.steps),
+        document=key,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -220,48 +191,31 @@ async def _add_version(agent: LangGraphClient, user: str, summary: VersionSummar
     )
 
 
-async def _latest(agent: LangGraphClient, user: str, workflow_id: str) -> StoredVersion:
-    latest = await store.read_latest(agent, user, workflow_id)
-    if latest is None:
-        raise NotFound("workflow", workflow_id)
-    return latest
+def _key_hash(idempotency_key: str | None) -> str | None:
+    # Kept hashed in the version's metadata: keys are the caller's, possibly meaningful.
+    return hashlib.sha256(idempotency_key.encode()).hexdigest() if idempotency_key else None
 
 
-async def _version(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int, latest: StoredVersion
-) -> StoredVersion:
-    if version == latest.version:
-        return latest
-    found = await store.read_version(agent, user, workflow_id, version, latest.version)
-    if found is None:
-        raise NotFound("workflow version", f"{workflow_id} v{version}")
-    return found.model_copy(update={"created_at": latest.created_at})
+async def _saved_with_key(
+    agent: LangGraphClient, user: str, workflow_id: str, key: str
+) -> tuple[StoredVersion, StoredDocument] | None:
+    saved = await store.version_with_key(agent, user, workflow_id, key)
+    return (saved, await content_of(agent, user, saved)) if saved else None
 
 
-async def _read(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None
-) -> tuple[StoredVersion, StoredDocument]:
-    latest = await _latest(agent, user, workflow_id)
-    saved = latest if version is None else await _version(agent, user, workflow_id, version, latest)
-    return saved, await _content(agent, user, saved)
+def _checked_replay(
+    found: tuple[StoredVersion, StoredDocument], document: dict[str, Any]
+) -> SavedWorkflow:
+    saved, content = found
+    if saved.document != content_hash(document):
+        raise KeyReused(IDEMPOTENCY_KEY_FIELD)
+    return saved_view(saved, content.workflow_json, content.plan.get("steps") or [])
 
 
-async def _content(agent: LangGraphClient, user: str, saved: StoredVersion) -> StoredDocument:
-    return await read_document(agent, user, saved.workflow_id, saved.document, saved.version)
-
-
-def _summary(saved: StoredVersion) -> WorkflowSummary:
-    return WorkflowSummary(
-        workflow_id=saved.workflow_id,
-        version=saved.version,
-        name=saved.name,
-        step_count=saved.step_count,
-        created_at=saved.created_at or saved.saved_at,
-        updated_at=saved.saved_at,
-    )
-
-
-def _saved(saved: StoredVersion, document: dict[str, Any], steps: list[Any]) -> SavedWorkflow:
-    return SavedWorkflow(
-        **_summary(saved).model_dump(), workflow_json=document, steps=saved_steps(list(steps))
-    )
+async def _replayed(
+    agent: LangGraphClient, user: str, workflow_id: str, key: str | None, document: dict[str, Any]
+) -> SavedWorkflow:
+    """A create of an id that exists: the version this key saved, or 409."""
+    if key is not None and (found := await _saved_with_key(agent, user, workflow_id, key)):
+        return _checked_replay(found, document)
+    raise _exists(workflow_id)

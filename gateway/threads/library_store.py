@@ -100,21 +100,34 @@ async def read_version(
     if not 1 <= version <= latest:
         return None
     assistant_id = workflow_assistant_id(user, workflow_id)
-    guess = await agent.assistants.get_versions(
-        assistant_id, limit=1, offset=latest - version, headers=as_user(user)
-    )
+    guess = await _versions_page(agent, user, assistant_id, limit=1, offset=latest - version)
     if guess and guess[0]["version"] == version:
         return _version(workflow_id, guess[0])
     for offset in range(0, _SCAN_LIMIT, _PAGE):
-        page = await agent.assistants.get_versions(
-            assistant_id, limit=_PAGE, offset=offset, headers=as_user(user)
-        )
+        page = await _versions_page(agent, user, assistant_id, limit=_PAGE, offset=offset)
         found = next((v for v in page if v["version"] == version), None)
         if found is not None:
             return _version(workflow_id, found)
         if len(page) < _PAGE:
             break
     return None
+
+
+async def version_with_key(
+    agent: LangGraphClient, user: str, workflow_id: str, key: str
+) -> StoredVersion | None:
+    """The version a request with this (hashed) Idempotency-Key saved, if any: the
+    oldest, should a simultaneous retry have added another."""
+    try:
+        found = await agent.assistants.get_versions(
+            workflow_assistant_id(user, workflow_id),
+            metadata={"idempotency_key": key},
+            limit=_PAGE,
+            headers=as_user(user),
+        )
+    except NotFoundError:  # no such workflow, or no version with that key
+        return None
+    return _version(workflow_id, found[-1]) if found else None
 
 
 async def list_latest(
@@ -153,9 +166,8 @@ async def list_versions(
 ) -> list[StoredVersion]:
     """A page of a workflow's versions, newest first: summaries only, whatever the size of
     the documents; what does not read as a version is skipped."""
-    page = await agent.assistants.get_versions(
-        workflow_assistant_id(user, workflow_id), limit=limit, offset=offset, headers=as_user(user)
-    )
+    assistant_id = workflow_assistant_id(user, workflow_id)
+    page = await _versions_page(agent, user, assistant_id, limit=limit, offset=offset)
     readable = []
     for entry in page:
         try:
@@ -192,9 +204,25 @@ async def add_version(agent: LangGraphClient, user: str, summary: VersionSummary
 
 
 async def delete(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    """Delete the workflow (its versions go with it), then its documents."""
-    await agent.assistants.delete(workflow_assistant_id(user, workflow_id), headers=as_user(user))
+    """Delete the documents, then the workflow (its versions go with it). In that order,
+    a create of the same id that finds it gone writes its document after this sweep."""
     await delete_documents(agent, user, workflow_id)
+    await agent.assistants.delete(workflow_assistant_id(user, workflow_id), headers=as_user(user))
+
+
+async def _versions_page(
+    agent: LangGraphClient, user: str, assistant_id: str, *, limit: int, offset: int
+) -> list[Any]:
+    """A page of versions, newest first; past the last one, none (the Agent Server
+    answers an empty page with 404)."""
+    try:
+        return list(
+            await agent.assistants.get_versions(
+                assistant_id, limit=limit, offset=offset, headers=as_user(user)
+            )
+        )
+    except NotFoundError:
+        return []
 
 
 async def _assistant(agent: LangGraphClient, user: str, workflow_id: str) -> Assistant | None:

@@ -39,7 +39,7 @@ from agents.limits import (
 from gateway.threads.agent import as_user
 from gateway.threads.errors import Conflict, Invalid, NotFound
 from gateway.threads.executions import STREAM_MODES, WEBHOOK
-from gateway.threads.library import delete_workflow, saved_plan, workflow_exists
+from gateway.threads.library_reads import delete_workflow, saved_plan, workflow_exists
 
 logger = logging.getLogger(__name__)
 

@@ -313,6 +313,8 @@ async def test_versions_list_summaries_a_page_at_a_time(gateway: httpx.AsyncClie
         f"/api/workflows/{workflow_id}/versions", params={"limit": 2, "offset": 1}
     )
     assert [v["version"] for v in page.json()] == [3, 2]
+    past_the_end = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"offset": 4})
+    assert (past_the_end.status_code, past_the_end.json()) == (200, [])
     too_many = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"limit": 101})
     assert too_many.status_code == 422
 

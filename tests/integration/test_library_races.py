@@ -95,3 +95,79 @@ async def test_concurrent_new_versions_each_keep_their_callers_document(
         assert len(on_server) == WRITERS + 1
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+
+
+async def test_a_retried_save_with_its_idempotency_key_returns_what_it_saved(
+    stack: Stack, second_gateway: str, sdk: LangGraphClient
+):
+    """A create and a new version retried (on either replica) after others saved since:
+    the answer is the version that request saved; nothing is saved twice."""
+    workflow_id = f"retry-{marker()}"
+    clients = await both_gateways(stack, second_gateway)
+    try:
+        key = {"Idempotency-Key": f"create-{workflow_id}"}
+        body = {"workflow_json": document(workflow_id, 1)}
+        first = await clients[0].post("/api/workflows", json=body, headers=key)
+        assert first.status_code == 201, first.text
+        again = await clients[1].post("/api/workflows", json=body, headers=key)
+        assert (again.status_code, again.json()) == (201, first.json())
+        plain_retry = await clients[1].post("/api/workflows", json=body)
+        assert plain_retry.status_code == 409, "without the key it is a second create"
+
+        put_key = {"Idempotency-Key": f"put-{workflow_id}"}
+        second = {"workflow_json": document(workflow_id, 2)}
+        saved = await clients[0].put(f"/api/workflows/{workflow_id}", json=second, headers=put_key)
+        assert saved.json()["version"] == 2, saved.text
+        # Someone else saves version 3; the retry still answers version 2, adds nothing.
+        other = {"workflow_json": document(workflow_id, 3)}
+        assert (await clients[1].put(f"/api/workflows/{workflow_id}", json=other)).is_success
+        retried = await clients[1].put(
+            f"/api/workflows/{workflow_id}", json=second, headers=put_key
+        )
+        assert (retried.status_code, retried.json()["version"]) == (200, 2), retried.text
+        versions = await sdk.assistants.get_versions(workflow_assistant_id("alice", workflow_id))
+        assert [v["version"] for v in versions] == [3, 2, 1]
+
+        # The same key with another document is a mistake, said so.
+        reused = await clients[0].put(f"/api/workflows/{workflow_id}", json=other, headers=put_key)
+        assert reused.status_code == 422, reused.text
+        assert reused.json()["error"] == "idempotency_key_reused"
+        assert reused.json()["details"]["field"] == "Idempotency-Key"
+        reused_create = await clients[0].post("/api/workflows", json=other, headers=key)
+        assert reused_create.json()["error"] == "idempotency_key_reused"
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+
+async def test_one_key_sent_at_once_by_two_replicas_gets_one_answer(
+    stack: Stack, second_gateway: str
+):
+    """A client that timed out and retried while its first request still ran: both
+    answers name the same workflow and version (a document without an id, too)."""
+    clients = await both_gateways(stack, second_gateway)
+    try:
+        tag = marker()
+        unnamed = {"name": f"Unnamed {tag}", "steps": [{"instructions": f"{tag} go"}]}
+        key = {"Idempotency-Key": f"unnamed-{tag}"}
+        created = await asyncio.gather(
+            *(
+                clients[i % 2].post("/api/workflows", json={"workflow_json": unnamed}, headers=key)
+                for i in range(6)
+            )
+        )
+        assert [c.status_code for c in created] == [201] * 6, [c.text for c in created]
+        assert len({c.json()["workflow_id"] for c in created}) == 1
+        workflow_id = created[0].json()["workflow_id"]
+
+        put_key = {"Idempotency-Key": f"put-{tag}"}
+        body = {"workflow_json": {**unnamed, "steps": [{"instructions": f"{tag} again"}]}}
+        saved = await asyncio.gather(
+            *(
+                clients[i % 2].put(f"/api/workflows/{workflow_id}", json=body, headers=put_key)
+                for i in range(6)
+            )
+        )
+        assert [s.status_code for s in saved] == [200] * 6, [s.text for s in saved]
+        assert len({s.json()["version"] for s in saved}) == 1, [s.json()["version"] for s in saved]
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))

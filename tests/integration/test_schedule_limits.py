@@ -61,8 +61,9 @@ async def test_a_seconds_field_is_refused_straight_on_the_agent_server(
     created: Any = await alice_direct.crons.create(
         "workflow", schedule="0 9 * * *", input={}, enabled=False
     )
-    with pytest.raises(UnprocessableEntityError):
+    with pytest.raises(UnprocessableEntityError) as refused:
         await alice_direct.crons.update(created["cron_id"], schedule="*/5 * * * * *")
+    assert "invalid_cron" in str(refused.value)
     await alice_direct.crons.delete(created["cron_id"])
 
 
@@ -82,8 +83,9 @@ async def test_schedules_per_user_are_capped_on_both_layers(
         assert over.status_code == 409, over.text
         assert over.json()["error"] == "too_many_schedules"
         assert over.json()["details"]["max_schedules"] == CAP
-        with pytest.raises(ConflictError):  # a script with her own key meets the same cap
+        with pytest.raises(ConflictError) as refused:  # her own key meets the same cap
             await alice_direct.crons.create("workflow", schedule="0 9 * * *", input={})
+        assert "too_many_schedules" in str(refused.value)
         listed = await alice.get("/api/schedules", params={"workflow_id": workflow_id})
         assert listed.json()["total"] == CAP
 

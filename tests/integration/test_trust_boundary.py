@@ -211,8 +211,15 @@ async def test_users_own_sdk_clients_reach_only_their_own_library_and_schedules(
         lambda: bob.store.search_items(documents),
         lambda: bob.store.put_item(documents, document, {}),
         lambda: bob.store.delete_item(documents, document),
-        # And alice may not move her own "latest" back: a rollback adds a version.
+        # And alice may not move her own "latest" back (a rollback adds a version), nor
+        # mark her assistant as the server's own (everyone reads and runs those).
         lambda: alice.assistants.set_latest(assistant_id, 1),
+        lambda: alice.assistants.update(assistant_id, metadata={"created_by": "system"}),
+        lambda: alice.assistants.create(
+            "workflow",
+            assistant_id=workflow_assistant_id("alice", f"sys-{tag}"),
+            metadata={**LIBRARY_MARK, "workflow_id": f"sys-{tag}", "created_by": "system"},
+        ),
     ]
     for call in refused:
         with pytest.raises(PermissionDeniedError):
@@ -220,6 +227,11 @@ async def test_users_own_sdk_clients_reach_only_their_own_library_and_schedules(
     assert assistant_id not in {a["assistant_id"] for a in await bob.assistants.search(limit=100)}
     assert await bob.crons.search(metadata={"workflow_id": workflow_id}) == []
     assert (await alice.assistants.get(assistant_id))["metadata"] == mine["metadata"]
+    # Giving it away does not work either: the owner is stamped on every version.
+    given = await alice.assistants.update(assistant_id, metadata={"owner": "bob"})
+    assert (given["metadata"] or {})["owner"] == "alice"
+    with pytest.raises(NotFoundError):
+        await bob.assistants.get(assistant_id)
     await gateway.delete(f"/api/workflows/{workflow_id}")
 
 

@@ -15,7 +15,7 @@ from gateway.settings import Settings
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution, plan_for, start_execution
 from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
-from gateway.threads.library import saved_plan
+from gateway.threads.library_reads import saved_plan
 
 AUTHENTICATED = [Depends(require_user)]
 

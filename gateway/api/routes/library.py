@@ -8,19 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, SettingsDep
 from gateway.api.models import LibraryId, Version, WorkflowJson, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
 from gateway.threads import templates
-from gateway.threads.library import (
-    WORKFLOW_ID_PATTERN,
-    get_workflow,
-    list_versions,
-    list_workflows,
-    roll_back,
-    save_new,
-    save_version,
-)
+from gateway.threads.library import WORKFLOW_ID_PATTERN, roll_back, save_new, save_version
+from gateway.threads.library_reads import get_workflow, list_versions, list_workflows
 from gateway.threads.library_views import SavedWorkflow, WorkflowSummary, WorkflowVersion
 from gateway.threads.schedules import delete_workflow_with_schedules
 
@@ -54,11 +47,19 @@ class WorkflowPage(BaseModel):
 
 @router.post("/api/workflows", status_code=status.HTTP_201_CREATED, response_model=SavedWorkflow)
 async def save_workflow(
-    request: SaveWorkflowRequest, agent: AgentDep, user: CurrentUser, settings: SettingsDep
+    request: SaveWorkflowRequest,
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> SavedWorkflow:
     """Save a new workflow as version 1 (its id from the document, or generated).
-    An invalid document is refused as `execute` refuses it, and nothing is saved."""
-    return await save_new(agent, user.id, settings.workflow_limits(), request.workflow_json)
+    An invalid document is refused as `execute` refuses it, and nothing is saved.
+    Sent again with the same Idempotency-Key and document: the workflow it saved."""
+    limits = settings.workflow_limits()
+    return await save_new(
+        agent, user.id, limits, request.workflow_json, idempotency_key=idempotency_key
+    )
 
 
 @router.put("/api/workflows/{workflow_id}", response_model=SavedWorkflow)
@@ -68,10 +69,14 @@ async def save_workflow_version(
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKeyDep,
 ) -> SavedWorkflow:
-    """Save the next version; a document identical to the latest adds none."""
+    """Save the next version; a document identical to the latest adds none. Sent again
+    with the same Idempotency-Key and document: the version it saved."""
     limits = settings.workflow_limits()
-    return await save_version(agent, user.id, limits, workflow_id, request.workflow_json)
+    return await save_version(
+        agent, user.id, limits, workflow_id, request.workflow_json, idempotency_key
+    )
 
 
 @router.get("/api/workflows", response_model=WorkflowPage)
