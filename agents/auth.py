@@ -40,7 +40,12 @@ from agents.credentials import (
     InvalidCredentials,
     valid_user_id,
 )
-from agents.limits import INVALID_END_TIME, refuse_bad_cron, refuse_past_schedule_limit
+from agents.limits import (
+    INVALID_END_TIME,
+    refuse_bad_cron,
+    refuse_past_active_run_limit,
+    refuse_past_schedule_limit,
+)
 from agents.loopback import system_assistants
 
 auth = Auth()
@@ -191,8 +196,6 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
 async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """Threads and their runs: stamp the owner on writes, filter every access by it.
     A new run past the user's active-run cap is refused (429, with Retry-After)."""
-    from agents.limits import refuse_past_active_run_limit
-
     if ctx.action == "create_run" and ctx.user.identity != SYSTEM_USER:
         await refuse_past_active_run_limit(ctx.user.identity)
     return _owner_only(ctx, value)

@@ -1,15 +1,20 @@
-"""FastAPI dependencies: the one Agent Server client and the settings, from app state."""
+"""FastAPI dependencies: the one Agent Server client and the settings, from app state;
+the caller; a request's Idempotency-Key."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Header
+from fastapi.exceptions import RequestValidationError
 from langgraph_sdk.client import LangGraphClient
 from starlette.requests import HTTPConnection
 
 from gateway.api.auth import Authenticator, User, credentials
+from gateway.api.models import IDEMPOTENCY_KEY_RULE, check_idempotency_key
 from gateway.settings import Settings
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 
 # Async, so FastAPI calls them in the event loop: a plain `def` dependency is run in the
@@ -35,3 +40,28 @@ async def require_user(conn: HTTPConnection) -> User:
 
 
 CurrentUser = Annotated[User, Depends(require_user)]
+
+
+async def idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=IDEMPOTENCY_KEY_HEADER,
+            description="Sent again with the same request, answers 200 with the execution "
+            f"the first one started instead of starting another ({IDEMPOTENCY_KEY_RULE}).",
+        ),
+    ] = None,
+) -> str | None:
+    """The request's Idempotency-Key, if it sent one; a malformed key is a 422 naming it."""
+    if key is not None:
+        try:
+            check_idempotency_key(key)
+        except ValueError as exc:
+            location = ("header", IDEMPOTENCY_KEY_HEADER)
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": location, "msg": str(exc), "input": key}]
+            ) from None
+    return key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]

@@ -2,7 +2,9 @@
 
 `describe` is the single mapping; the HTTP exception handlers and the WebSocket
 error frames both use it, so a failure reads the same on either transport, and each
-Agent Server failure that reaches a caller is counted here once, by kind.
+Agent Server failure that reaches a caller is counted here once, by kind. A failure
+worth retrying later says when in `details.retry_after_seconds`, which HTTP answers
+also send as `Retry-After`.
 """
 
 from __future__ import annotations
@@ -19,18 +21,24 @@ from langgraph_sdk.errors import APIStatusError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
+from agents.limits import RETRY_AFTER_SECONDS, TOO_MANY_ACTIVE_RUNS
 from gateway.api.metrics import count_agent_error
 from gateway.threads.errors import (
     AnswerRequired,
     Conflict,
     Invalid,
+    KeyReused,
     NotFound,
     NotSupported,
+    OutcomeUnknown,
     ThreadError,
 )
 from gateway.workflows.parser import WorkflowValidationError
 
 logger = logging.getLogger(__name__)
+RETRY_AFTER = "retry_after_seconds"
+# A retry after a connection failure may come at once; the Agent Server is likely back.
+_OUTCOME_RETRY_SECONDS = 1
 
 
 class ErrorBody(BaseModel):
@@ -70,7 +78,9 @@ _THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
     (Conflict, 409),
     (AnswerRequired, 422),
     (Invalid, 422),
+    (KeyReused, 422),
     (NotSupported, 422),
+    (OutcomeUnknown, 503),
     (ThreadError, 400),
 ]
 
@@ -79,6 +89,10 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
     """The HTTP status and error body for any exception; never a traceback."""
     if isinstance(exc, GatewayError):
         return exc.status, ErrorBody(error=exc.code, message=exc.message, details=exc.details)
+    if isinstance(exc, OutcomeUnknown):
+        count_agent_error("outcome_unknown")
+        details = {**(exc.details or {}), RETRY_AFTER: _OUTCOME_RETRY_SECONDS}
+        return 503, ErrorBody(error=exc.code, message=exc.message, details=details)
     if isinstance(exc, ThreadError):
         status = next(code for kind, code in _THREAD_ERRORS if isinstance(exc, kind))
         return status, ErrorBody(error=exc.code, message=exc.message, details=exc.details)
@@ -119,6 +133,11 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
 
 def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
     status = exc.status_code
+    if status == 429 and exc.message.startswith(f"{TOO_MANY_ACTIVE_RUNS}:"):
+        count_agent_error(TOO_MANY_ACTIVE_RUNS)
+        message = exc.message.removeprefix(f"{TOO_MANY_ACTIVE_RUNS}:").strip()
+        details = {RETRY_AFTER: _retry_after(exc.response)}
+        return 429, ErrorBody(error=TOO_MANY_ACTIVE_RUNS, message=message, details=details)
     if status in _PASSED_THROUGH:
         count_agent_error(_PASSED_THROUGH[status])
         return status, ErrorBody(error=_PASSED_THROUGH[status], message=exc.message)
@@ -135,6 +154,12 @@ def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
         message=f"The agent server failed ({status}).",
         details={"agent_status": status},
     )
+
+
+def _retry_after(response: httpx.Response) -> int:
+    """The Agent Server's Retry-After in seconds (the form its limits send), or ours."""
+    value = response.headers.get("retry-after", "")
+    return int(value) if value.isdigit() else RETRY_AFTER_SECONDS
 
 
 def _validation_body(errors: Any) -> ErrorBody:
@@ -172,7 +197,9 @@ def _http_code(status: int) -> str:
 
 async def _handle(_: Request, exc: Exception) -> JSONResponse:
     status, body = describe(exc)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
+    wait = body.details.get(RETRY_AFTER) if isinstance(body.details, dict) else None
+    headers = {"Retry-After": str(wait)} if wait is not None else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

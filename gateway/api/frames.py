@@ -24,6 +24,8 @@ def started_frame(execution: Execution) -> Frame:
         "execution_id": execution.execution_id,
         "thread_id": execution.thread_id,
         "status": WorkflowStatus.RUNNING.value,
+        # True: an idempotency key's earlier run, joined; nothing new was started.
+        "replayed": execution.replayed,
     }
 
 

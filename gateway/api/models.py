@@ -5,6 +5,7 @@ The views of threads, checkpoints and executions are `gateway.threads.views`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, WithJsonSchema, model_validator
@@ -37,6 +38,28 @@ Webhook = Annotated[
 ]
 
 
+# Printable ASCII, no space at either end (HTTP trims header values): what a client's
+# UUID, hash or "order-42-attempt" looks like.
+_IDEMPOTENCY_KEY = re.compile(r"[!-~](?:[ -~]{0,253}[!-~])?")
+IDEMPOTENCY_KEY_RULE = "1-255 printable ASCII characters, no space at either end"
+
+
+def check_idempotency_key(key: str) -> str:
+    if _IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise ValueError(f"an idempotency key is {IDEMPOTENCY_KEY_RULE}")
+    return key
+
+
+IdempotencyKey = Annotated[
+    str,
+    AfterValidator(check_idempotency_key),
+    Field(
+        description="Sent again with the same request, answers with the execution the first "
+        f"one started instead of starting another ({IDEMPOTENCY_KEY_RULE})."
+    ),
+]
+
+
 def _safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
     if values is not None:
         check_json(values, JsonLimits(), "values")
@@ -63,6 +86,10 @@ class ExecuteRequest(BaseModel):
     )
     version: Version | None = None
     webhook: Webhook | None = None
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None,
+        description="The WebSocket's Idempotency-Key (REST: the `Idempotency-Key` header).",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> ExecuteRequest:
@@ -74,6 +101,10 @@ class ExecuteRequest(BaseModel):
         if self.message is not None and self.thread_id is None:
             raise ValueError("a follow-up message needs the thread_id it continues")
         return self
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two requests the same request: the body as JSON, without the key."""
+        return self.model_dump(mode="json", exclude={"idempotency_key"})
 
 
 class ExecutionAccepted(BaseModel):

@@ -1,14 +1,18 @@
 """Pause, cancel, resume and fork a workflow thread, with no state kept in the gateway.
 
 Everything that must outlive the request lives in the Agent Server: a pause request
-is a store item the agent reads at its next step boundary, and every continuation is
-a run created with `multitask_strategy="reject"`, so two callers never both start one.
-Every run started here posts to the thread's webhook (from its metadata), if it has one.
+is a store item the agent reads at its next step boundary (one a run left behind is
+removed when the thread is cancelled or runs again, and expires anyway), and every
+continuation is a run created with `multitask_strategy="reject"`, so two callers never
+both start one. A resume with an Idempotency-Key starts at most one run however often
+it is sent. Every run started here posts to the thread's webhook (from its metadata),
+if it has one.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
@@ -17,11 +21,21 @@ from langgraph_sdk.schema import Run
 from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
 from gateway.threads.agent import as_user
 from gateway.threads.errors import AnswerRequired, Conflict, already_running
-from gateway.threads.executions import Execution, create_run, thread_webhook
+from gateway.threads.executions import (
+    Execution,
+    create_run,
+    forget_pause_request,
+    thread_webhook,
+)
+from gateway.threads.idempotency import IdempotentRequest, start_once
 from gateway.threads.progress import ThreadProgress, thread_progress, waiting_question
 from gateway.threads.reads import read_thread
 from gateway.workflows.edits import check_state_edit
 from gateway.workflows.parser import WorkflowLimits
+
+# Longer than any step runs, so a pause request outlives the step in flight; a request
+# no boundary took (its run failed or was cancelled) must not stay in the store forever.
+PAUSE_REQUEST_TTL_MINUTES = 120
 
 
 def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -> Conflict:
@@ -53,7 +67,11 @@ async def pause_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thr
         )
     request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
     await agent.store.put_item(
-        list(pause_namespace(user)), key=thread_id, value=request, headers=as_user(user)
+        list(pause_namespace(user)),
+        key=thread_id,
+        value=request,
+        ttl=PAUSE_REQUEST_TTL_MINUTES,
+        headers=as_user(user),
     )
     return progress
 
@@ -81,6 +99,8 @@ async def cancel_thread(agent: LangGraphClient, user: str, thread_id: str) -> Th
         raise _conflict(
             "not_running", f"thread is {status.value}; it finished first", thread_id, status
         )
+    # The cancelled runs never reached the step boundary that takes a pause request.
+    await forget_pause_request(agent, user, thread_id)
     # The cancelled run leaves its step pending (an "interrupted" thread, read as paused
     # even if the write below fails). Recording `paused` as if from the last finished
     # step makes the graph route to its end, so a cancelled thread reads exactly like a
@@ -99,8 +119,37 @@ async def resume_thread(
     *,
     approved: bool | None = None,
     comment: str | None = None,
+    idempotency: IdempotentRequest | None = None,
 ) -> Execution:
-    """Continue a paused, failed or waiting thread; finished steps never run again."""
+    """Continue a paused, failed or waiting thread; finished steps never run again.
+
+    With `idempotency`, a resume this key already started is answered with its run.
+    """
+    resume = partial(
+        _resume,
+        agent,
+        user,
+        assistant_id,
+        thread_id,
+        approved=approved,
+        comment=comment,
+        marks=idempotency.metadata() if idempotency is not None else None,
+    )
+    if idempotency is None:
+        return await resume()
+    return await start_once(agent, user, thread_id, idempotency, resume)
+
+
+async def _resume(
+    agent: LangGraphClient,
+    user: str,
+    assistant_id: str,
+    thread_id: str,
+    *,
+    approved: bool | None,
+    comment: str | None,
+    marks: dict[str, Any] | None,
+) -> Execution:
     thread = await agent.threads.get(thread_id, headers=as_user(user))
     progress = thread_progress(thread)
     status = progress.status
@@ -116,7 +165,13 @@ async def resume_thread(
             )
         decision = {"approved": approved, "comment": comment}
         return await create_run(
-            agent, user, assistant_id, thread_id, command={"resume": decision}, webhook=webhook
+            agent,
+            user,
+            assistant_id,
+            thread_id,
+            command={"resume": decision},
+            webhook=webhook,
+            marks=marks,
         )
     if approved is not None:
         raise _conflict(
@@ -127,13 +182,19 @@ async def resume_thread(
         )
     if status == WorkflowStatus.FAILED:
         # No input: the run continues from the last checkpoint, re-running only the failed step.
-        return await create_run(agent, user, assistant_id, thread_id, webhook=webhook)
+        return await create_run(agent, user, assistant_id, thread_id, webhook=webhook, marks=marks)
     if status != WorkflowStatus.COMPLETED and progress.completed_steps < progress.total_steps:
         # Paused or cancelled between steps (a "no" at an approval completes the workflow
         # with steps left: it is finished, not paused): the graph starts at its router, which picks
         # the first step not yet completed.
         return await create_run(
-            agent, user, assistant_id, thread_id, input={"phase": "running"}, webhook=webhook
+            agent,
+            user,
+            assistant_id,
+            thread_id,
+            input={"phase": "running"},
+            webhook=webhook,
+            marks=marks,
         )
     raise _conflict(
         "nothing_to_resume", f"thread is {status.value}; nothing is left to run", thread_id, status

@@ -43,6 +43,35 @@ class NotSupported(ThreadError):
     """The Agent Server's runtime cannot do this."""
 
 
+class KeyReused(ThreadError):
+    """An Idempotency-Key sent again with a different request; `field` names the key."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            "idempotency_key_reused",
+            "this idempotency key was sent before with a different request; "
+            "a new request needs a new key",
+            {"field": field},
+        )
+
+
+class OutcomeUnknown(ThreadError):
+    """The connection failed after the request may have reached the Agent Server: the
+    run may exist. A retry with the same Idempotency-Key settles it."""
+
+    def __init__(
+        self,
+        thread_id: str,
+        reason: str = "the connection to the agent server failed after the request was sent",
+    ) -> None:
+        super().__init__(
+            "agent_outcome_unknown",
+            f"{reason}, so it may have started the run; retry with the same "
+            "Idempotency-Key to find out",
+            {"thread_id": thread_id},
+        )
+
+
 def already_running(thread_id: str) -> Conflict:
     return Conflict(
         "already_running",

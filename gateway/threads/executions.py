@@ -2,21 +2,29 @@
 
 An execution id is `<thread_id>.<run_id>`: it carries what is needed to look the run
 up, so any gateway replica answers for it and a restart forgets nothing.
+
+Every run is created here: refused if its thread is busy (never queued), marked with
+the Idempotency-Key that started it (`gateway.threads.idempotency`) or with none, and
+a failure after the request may have reached the Agent Server says so.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
+from langgraph_sdk.errors import APIError, ConflictError, NotFoundError, UnprocessableEntityError
 from langgraph_sdk.schema import Command, StreamMode, Thread
 
+from agents.contract import pause_namespace
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Invalid, NotFound, already_running
+from gateway.threads.errors import Invalid, NotFound, OutcomeUnknown, already_running
 from gateway.threads.ids import UUID
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 from gateway.workflows.prompts import follow_up_plan, workflow_brief
@@ -26,13 +34,23 @@ STREAM_MODES: list[StreamMode] = ["messages-tuple", "custom", "updates"]
 # The thread's completion webhook, in its metadata: every run the gateway starts on the
 # thread (execute, resume, fork, recovery) posts to it.
 WEBHOOK = "webhook"
+# Metadata of a run started with an Idempotency-Key, and of the thread a keyed new
+# workflow claimed: sha256 of the key and of the request. Other runs carry None.
+IDEMPOTENCY_KEY = "idempotency_key"
+REQUEST_HASH = "request_hash"
+_UNKEYED = {IDEMPOTENCY_KEY: None, REQUEST_HASH: None}
 _EXECUTION_ID = re.compile(rf"^({UUID})\.({UUID})$")
+# Failures that happen before a request leaves: the Agent Server cannot have acted.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Execution:
     thread_id: str
     run_id: str
+    # True when an Idempotency-Key's retry found this, its original execution.
+    replayed: bool = False
 
     @property
     def execution_id(self) -> str:
@@ -122,11 +140,13 @@ async def start_execution(
     plan: WorkflowPlan,
     thread_id: str | None,
     webhook: str | None = None,
+    marks: Mapping[str, Any] | None = None,
 ) -> Execution:
     """Start a background run of `plan`; a busy thread is refused (409), never queued.
 
     `webhook` becomes the thread's: the runs that resume, fork or recover it later post
     there too. Without one the thread has none from now on (its earlier one is cleared).
+    `marks`: an Idempotency-Key's, for a run on an existing thread.
     """
     metadata = thread_metadata(plan, webhook)
     if thread_id is not None:
@@ -140,6 +160,7 @@ async def start_execution(
             input=run_input(plan),
             metadata=metadata,
             webhook=webhook,
+            marks=marks,
         )
         await agent.threads.update(thread_id, metadata=metadata, headers=as_user(user))
         return execution
@@ -169,8 +190,14 @@ async def create_run(
     metadata: dict[str, Any] | None = None,
     new_thread: bool = False,
     webhook: str | None = None,
+    marks: Mapping[str, Any] | None = None,
 ) -> Execution:
-    """One background run on the thread, refused with 409 if the thread is busy."""
+    """One background run on the thread, refused with 409 if the thread is busy.
+
+    The run carries `marks` (an Idempotency-Key's), or says it has none (it does not
+    inherit the thread's). A failure after the request may have reached the Agent
+    Server is `OutcomeUnknown`.
+    """
     try:
         run = await agent.runs.create(
             thread_id,
@@ -178,7 +205,7 @@ async def create_run(
             input=input,
             command=command,
             checkpoint_id=checkpoint_id,
-            metadata=metadata,
+            metadata={**(metadata or {}), **(marks or _UNKEYED)},
             if_not_exists="create" if new_thread else None,
             stream_mode=STREAM_MODES,
             stream_resumable=True,
@@ -193,4 +220,38 @@ async def create_run(
             # The Agent Server's URL policy refused it (a blocked or loopback host).
             raise Invalid("webhook", exc.message) from None
         raise
+    except httpx.TransportError as exc:
+        if not may_have_acted(exc):
+            raise
+        raise OutcomeUnknown(thread_id) from exc
+    if not new_thread:
+        await forget_pause_request(agent, user, thread_id, keep=str(run["run_id"]))
     return Execution(thread_id=thread_id, run_id=run["run_id"])
+
+
+def may_have_acted(exc: httpx.TransportError) -> bool:
+    """Whether the request may have reached the Agent Server before `exc` (a refused
+    connection, say, never sent it)."""
+    if isinstance(exc, _NOT_SENT):
+        return False
+    logger.warning("agent server call failed after it was sent: %s", type(exc).__name__)
+    return True
+
+
+async def forget_pause_request(
+    agent: LangGraphClient, user: str, thread_id: str, keep: str | None = None
+) -> None:
+    """Delete the thread's pause request, unless it is for run `keep`: one left by a run
+    that ended before a step boundary took it. Best effort: the store's TTL ends it too."""
+    namespace = list(pause_namespace(user))
+    try:
+        if keep is not None:
+            item = await agent.store.get_item(namespace, key=thread_id, headers=as_user(user))
+            value = item.get("value") if item else None
+            if not item or (isinstance(value, dict) and value.get("run_id") == keep):
+                return
+        await agent.store.delete_item(namespace, key=thread_id, headers=as_user(user))
+    except NotFoundError:
+        return
+    except (APIError, httpx.HTTPError) as exc:
+        logger.info("pause request of thread %s left to expire: %s", thread_id, type(exc).__name__)

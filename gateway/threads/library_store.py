@@ -81,7 +81,7 @@ async def read_latest(agent: LangGraphClient, user: str, workflow_id: str) -> St
     assistant = await _assistant(agent, user, workflow_id)
     if assistant is None:
         return None
-    return _version(workflow_id, assistant, assistant["created_at"])
+    return _version(workflow_id, assistant, assistant.get("created_at"))
 
 
 async def exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
@@ -152,7 +152,7 @@ async def list_latest(
     for assistant in found:
         workflow_id = str((assistant.get("metadata") or {}).get("workflow_id"))
         try:
-            saved = _version(workflow_id, assistant, assistant["created_at"])
+            saved = _version(workflow_id, assistant, assistant.get("created_at"))
         except Conflict as exc:
             logger.warning("library listing skips assistant %s: %s", assistant["assistant_id"], exc)
             continue

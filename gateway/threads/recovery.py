@@ -11,7 +11,7 @@ from langgraph_sdk.errors import APIError, NotFoundError
 from pydantic import BaseModel, Field
 
 from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, Invalid
+from gateway.threads.errors import Conflict, Invalid, OutcomeUnknown
 from gateway.threads.executions import create_run, thread_webhook
 from gateway.threads.ids import ThreadId
 from gateway.threads.reads import oldest_first
@@ -105,7 +105,8 @@ async def _resume_one(
         return ResumeOutcome(thread_id=thread_id, outcome="not_found")
     except Conflict as exc:  # the run was refused: someone else resumed it first
         return ResumeOutcome(thread_id=thread_id, outcome="already_running", message=exc.message)
-    except Invalid as exc:  # the thread's webhook is no longer allowed by the Agent Server
+    except (Invalid, OutcomeUnknown) as exc:
+        # Its webhook is no longer allowed, or the run may have started: said per thread.
         return ResumeOutcome(thread_id=thread_id, outcome="error", message=exc.message)
     except (APIError, httpx.HTTPError) as exc:
         return ResumeOutcome(thread_id=thread_id, outcome="error", message=type(exc).__name__)

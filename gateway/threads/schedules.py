@@ -26,7 +26,6 @@ from langgraph_sdk.errors import (
     UnprocessableEntityError,
 )
 from langgraph_sdk.schema import Cron
-from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from agents.contract import LibraryRef
 from agents.limits import (
@@ -40,33 +39,12 @@ from gateway.threads.agent import as_user
 from gateway.threads.errors import Conflict, Invalid, NotFound
 from gateway.threads.executions import STREAM_MODES, WEBHOOK
 from gateway.threads.library_reads import delete_workflow, saved_plan, workflow_exists
+from gateway.threads.schedule_views import Schedule, schedule_view
 
 logger = logging.getLogger(__name__)
 
 # Marks the crons that are schedules, so listings skip any other cron the user made.
 KIND = {"threadgate": "schedule"}
-
-
-class Schedule(BaseModel):
-    schedule_id: str
-    workflow_id: str
-    version: int | None = Field(description="The version each run uses; null: the latest.")
-    cron: str = Field(description="Five-field cron expression.")
-    timezone: str | None
-    enabled: bool
-    end_time: datetime | None = Field(description="No runs after this time.")
-    webhook: str | None
-    next_run_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class _Names(BaseModel):
-    """What a schedule's cron metadata must hold."""
-
-    schedule_id: StrictStr
-    workflow_id: StrictStr
-    workflow_version: StrictInt | None = Field(default=None, ge=1)
 
 
 def check_cron(expression: str) -> str:
@@ -224,37 +202,6 @@ async def delete_schedules_of(agent: LangGraphClient, user: str, workflow_id: st
         seen |= fresh
         for cron_id in fresh:
             await _delete_cron(agent, user, cron_id)
-
-
-def schedule_view(cron: Cron) -> Schedule:
-    """A schedule as callers see it; 409 `unreadable_schedule` if its metadata was
-    changed outside the gateway."""
-    try:
-        names = _Names.model_validate(cron.get("metadata") or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise Conflict(
-            "unreadable_schedule",
-            f"cron {cron['cron_id']} is not a readable schedule (was it changed outside the "
-            f"gateway?): metadata.{where}: {first['msg']}; DELETE /api/schedules/<id> (or "
-            "the SDK's crons.delete) removes it",
-            {"cron_id": cron["cron_id"]},
-        ) from None
-    payload: dict[str, Any] = dict(cron.get("payload") or {})
-    return Schedule(
-        schedule_id=names.schedule_id,
-        workflow_id=names.workflow_id,
-        version=names.workflow_version,
-        cron=cron["schedule"],
-        timezone=cron.get("timezone") or payload.get("timezone"),
-        enabled=bool(cron.get("enabled", True)),
-        end_time=cron.get("end_time"),
-        webhook=payload.get("webhook"),
-        next_run_at=cron.get("next_run_date"),
-        created_at=cron["created_at"],
-        updated_at=cron["updated_at"],
-    )
 
 
 async def _cron(agent: LangGraphClient, user: str, schedule_id: str) -> Cron:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.api.conftest import FakeAgent
 README = (Path(__file__).parents[2] / "README.md").read_text()
 ROWS = re.findall(r"^\| (\d{3}) \| `(\w+)` \|", README, re.MULTILINE)
 THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
+RUN = "01a204ae-a28e-7161-ba01-5eed3dcf4684"
 WORKFLOW = {"steps": [{"id": "a", "instructions": "do a"}]}
 
 
@@ -45,7 +47,7 @@ def idle(_request: httpx.Request) -> httpx.Response:
 
 
 def saved_workflow(request: httpx.Request) -> httpx.Response:
-    """The store holds a workflow under any key asked for."""
+    """Anything asked for exists (so a saved workflow w1 does)."""
     return httpx.Response(
         200,
         json={
@@ -56,6 +58,26 @@ def saved_workflow(request: httpx.Request) -> httpx.Response:
             "updated_at": "2026-01-01T00:00:00Z",
         },
     )
+
+
+def at_the_schedule_cap(request: httpx.Request) -> httpx.Response:
+    """Workflow w1 is saved; the Agent Server's auth refuses one more cron."""
+    if request.url.path == "/runs/crons":
+        return httpx.Response(409, json={"detail": "too_many_schedules: 20 schedules"})
+    if request.url.path.startswith("/store/"):
+        plan: dict[str, Any] = {"workflow_id": "w1", "name": "w1", "steps": [], "retry": None}
+        document = {"workflow_json": WORKFLOW, "plan": plan, "run": {}}
+        return httpx.Response(200, json={"namespace": [], "key": "k", "value": document})
+    summary = {"workflow_id": "w1", "name": "w1", "step_count": 1, "document": "0" * 64}
+    assistant = {"metadata": summary, "version": 1, "created_at": "2026-01-01T00:00:00Z"}
+    return httpx.Response(200, json={**assistant, "updated_at": "2026-01-01T00:00:00Z"})
+
+
+def reused_key(_request: httpx.Request) -> httpx.Response:
+    """The thread's runs include one that key "k" started for another request."""
+    marks = {"idempotency_key": hashlib.sha256(b"k").hexdigest(), "request_hash": "another"}
+    run = {"run_id": RUN, "created_at": "2026-01-01T00:00:00Z", "metadata": marks}
+    return httpx.Response(200, json=[run])
 
 
 JSON = {"content-type": "application/json"}
@@ -79,6 +101,18 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         saved_workflow,
         lambda c: c.post("/api/workflows", json={"workflow_json": {**WORKFLOW, "id": "w1"}}),
     ),
+    ("409", "too_many_schedules"): (
+        at_the_schedule_cap,
+        lambda c: c.post("/api/schedules", json={"workflow_id": "w1", "cron": "0 9 * * *"}),
+    ),
+    ("409", "unreadable_workflow"): (
+        answer(200, {"metadata": {"workflow_id": "w1"}, "version": 1}),
+        lambda c: c.get("/api/workflows/w1"),
+    ),
+    ("409", "unreadable_schedule"): (
+        answer(200, [{"cron_id": RUN, "metadata": {"schedule_id": 5}}]),
+        lambda c: c.get(f"/api/schedules/{THREAD}"),
+    ),
     ("413", "payload_too_large"): (
         None,
         lambda c: c.post(
@@ -100,7 +134,19 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         None,
         lambda c: c.post(EXECUTE, json={"workflow_json": {"steps": []}}),
     ),
+    ("422", "idempotency_key_reused"): (
+        reused_key,
+        lambda c: c.post(f"/api/threads/{THREAD}/resume", headers={"Idempotency-Key": "k"}),
+    ),
+    ("429", "too_many_active_runs"): (
+        answer(429, {"detail": "too_many_active_runs: 20 workflows pending or running"}),
+        lambda c: c.post(EXECUTE, json={"workflow_json": WORKFLOW}),
+    ),
     ("502", "agent_error"): (answer(500), lambda c: c.get(f"/api/threads/{THREAD}")),
+    ("503", "agent_outcome_unknown"): (
+        raise_(httpx.ReadError("connection reset")),
+        lambda c: c.post(EXECUTE, json={"workflow_json": WORKFLOW}),
+    ),
     ("503", "agent_unavailable"): (
         raise_(httpx.ConnectError("refused")),
         lambda c: c.get(f"/api/threads/{THREAD}"),

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.api.deps import require_user
+from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
 from gateway.api.errors import ErrorBody
-from gateway.api.models import ExecuteRequest
+from gateway.api.models import ExecuteRequest, ExecutionAccepted
 from gateway.settings import Settings
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution, plan_for, start_execution
+from gateway.threads.idempotency import IdempotentRequest, start_on_keyed_thread, start_once
 from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
 from gateway.threads.library_reads import saved_plan
 
@@ -21,6 +22,20 @@ AUTHENTICATED = [Depends(require_user)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422, 502, 503, 504)
+}
+# Routes that start a run: the Agent Server refuses one past the user's active-run cap,
+# and an Idempotency-Key's retry is answered 200 with the original execution.
+RUN_ERRORS: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "`too_many_active_runs`: try again after `Retry-After` seconds.",
+    },
+}
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "model": ExecutionAccepted,
+        "description": "The execution this Idempotency-Key started before: nothing new started.",
+    },
 }
 
 
@@ -38,21 +53,41 @@ ThreadIdPath = Annotated[str, Depends(_thread_id)]
 
 
 async def execute(
-    agent: LangGraphClient, user: str, settings: Settings, request: ExecuteRequest
+    agent: LangGraphClient,
+    user: str,
+    settings: Settings,
+    request: ExecuteRequest,
+    idempotency_key: str | None = None,
+    key_field: str = IDEMPOTENCY_KEY_HEADER,
 ) -> Execution:
-    """Validate the request's workflow (or follow-up), then start its run."""
-    if request.workflow_id is not None:
-        plan = await saved_plan(agent, user, request.workflow_id, request.version)
-    else:
-        plan = await plan_for(
-            agent,
-            user,
-            settings.workflow_limits(),
-            workflow_json=request.workflow_json,
-            thread_id=request.thread_id,
-            message=request.message,
+    """Validate the request's workflow (or follow-up), then start its run; with a key,
+    the run that key started, if it started one (`Execution.replayed`)."""
+    keyed = None
+    if idempotency_key is not None:
+        keyed = IdempotentRequest.of(idempotency_key, "execute", request.identity(), key_field)
+
+    async def start() -> Execution:
+        if request.workflow_id is not None:
+            plan = await saved_plan(agent, user, request.workflow_id, request.version)
+        else:
+            plan = await plan_for(
+                agent,
+                user,
+                settings.workflow_limits(),
+                workflow_json=request.workflow_json,
+                thread_id=request.thread_id,
+                message=request.message,
+            )
+        webhook = str(request.webhook) if request.webhook is not None else None
+        if keyed is not None and request.thread_id is None:
+            return await start_on_keyed_thread(
+                agent, user, settings.assistant_id, plan, webhook, keyed
+            )
+        marks = keyed.metadata() if keyed is not None else None
+        return await start_execution(
+            agent, user, settings.assistant_id, plan, request.thread_id, webhook, marks
         )
-    webhook = str(request.webhook) if request.webhook is not None else None
-    return await start_execution(
-        agent, user, settings.assistant_id, plan, request.thread_id, webhook=webhook
-    )
+
+    if keyed is None:
+        return await start()
+    return await start_once(agent, user, request.thread_id or keyed.thread_id(user), keyed, start)

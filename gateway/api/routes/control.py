@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import APIRouter, Body, Response, status
 
 from agents.contract import WorkflowStatus
-from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, SettingsDep
 from gateway.api.models import ExecutionAccepted, ForkRequest, ResumeRequest, ThreadControlResult
-from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
+from gateway.api.routes.common import (
+    AUTHENTICATED,
+    ERRORS,
+    REPLAYED,
+    RUN_ERRORS,
+    ThreadIdPath,
+)
 from gateway.threads.control import cancel_thread, fork_thread, pause_thread, resume_thread
+from gateway.threads.idempotency import IdempotentRequest
 
 router = APIRouter(
     prefix="/api/threads", tags=["control"], dependencies=AUTHENTICATED, responses=ERRORS
@@ -42,17 +49,26 @@ async def cancel(
 
 
 @router.post(
-    "/{thread_id}/resume", status_code=status.HTTP_202_ACCEPTED, response_model=ExecutionAccepted
+    "/{thread_id}/resume",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExecutionAccepted,
+    responses={**REPLAYED, **RUN_ERRORS},
 )
 async def resume(
     thread_id: ThreadIdPath,
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep,
     answer: Annotated[ResumeRequest | None, Body()] = None,
 ) -> ExecutionAccepted:
     """Continue a paused or failed thread, or answer a waiting approval."""
     answer = answer or ResumeRequest()
+    keyed = None
+    if idempotency_key is not None:
+        request = {"thread_id": thread_id, **answer.model_dump(mode="json")}
+        keyed = IdempotentRequest.of(idempotency_key, "resume", request)
     execution = await resume_thread(
         agent,
         user.id,
@@ -60,12 +76,18 @@ async def resume(
         thread_id,
         approved=answer.approved,
         comment=answer.comment,
+        idempotency=keyed,
     )
+    if execution.replayed:
+        response.status_code = status.HTTP_200_OK
     return _accepted(execution.execution_id, thread_id)
 
 
 @router.post(
-    "/{thread_id}/fork", status_code=status.HTTP_202_ACCEPTED, response_model=ExecutionAccepted
+    "/{thread_id}/fork",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExecutionAccepted,
+    responses=RUN_ERRORS,
 )
 async def fork(
     thread_id: ThreadIdPath,

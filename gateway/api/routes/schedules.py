@@ -12,8 +12,8 @@ from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
 from gateway.api.models import LibraryId, Version, Webhook, next_offset
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.threads.ids import UUID_PATTERN
+from gateway.threads.schedule_views import Schedule
 from gateway.threads.schedules import (
-    Schedule,
     change_schedule,
     create_schedule,
     delete_schedule,

@@ -35,12 +35,16 @@ router = APIRouter(tags=["workflow"])
 
 @router.websocket("/api/workflow/execute/stream")
 async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: SettingsDep) -> None:
-    """One JSON `{workflow_json, thread_id?}` in; `started`, progress, then `end` or `error` out."""
+    """One JSON `{workflow_json, thread_id?, idempotency_key?}` in; `started`, progress,
+    then `end` or `error` out. A key sent before joins the run it started."""
 
     async def work(user: str, remember: Callable[[Execution], None]) -> None:
         request = ExecuteRequest.model_validate(await first_message(websocket, settings))
-        execution = await execute(agent, user, settings, request)
-        WORKFLOWS_STARTED_WEBSOCKET.inc()
+        execution = await execute(
+            agent, user, settings, request, request.idempotency_key, "idempotency_key"
+        )
+        if not execution.replayed:
+            WORKFLOWS_STARTED_WEBSOCKET.inc()
         remember(execution)
         await websocket.send_json(started_frame(execution))
         await relay(websocket, agent, user, execution, STEPS_FINISHED_EXECUTE)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
+from fastapi.exceptions import RequestValidationError
 from langgraph_sdk.errors import NotFoundError
 
 from agents.contract import WorkflowStatus
-from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.deps import (
+    IDEMPOTENCY_KEY_HEADER,
+    AgentDep,
+    CurrentUser,
+    IdempotencyKeyDep,
+    SettingsDep,
+)
 from gateway.api.metrics import WORKFLOWS_STARTED_REST
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
-from gateway.api.routes.common import AUTHENTICATED, ERRORS, execute
+from gateway.api.routes.common import AUTHENTICATED, ERRORS, REPLAYED, RUN_ERRORS, execute
 from gateway.threads.agent import as_user
 from gateway.threads.errors import NotFound
 from gateway.threads.executions import parse_execution_id
@@ -27,21 +34,47 @@ router = APIRouter(
     "/execute",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ExecutionAccepted,
+    responses={**REPLAYED, **RUN_ERRORS},
 )
 async def execute_workflow(
     request: ExecuteRequest,
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyDep,
 ) -> ExecutionAccepted:
     """Validate a workflow and start it in the background on a new or existing thread."""
-    execution = await execute(agent, user.id, settings, request)
-    WORKFLOWS_STARTED_REST.inc()
+    key, field = _one_key(idempotency_key, request.idempotency_key)
+    execution = await execute(agent, user.id, settings, request, key, field)
+    if execution.replayed:
+        response.status_code = status.HTTP_200_OK
+    else:
+        WORKFLOWS_STARTED_REST.inc()
     return ExecutionAccepted(
         execution_id=execution.execution_id,
         thread_id=execution.thread_id,
         status=WorkflowStatus.PENDING,
     )
+
+
+def _one_key(header: str | None, field: str | None) -> tuple[str | None, str]:
+    """The header's key, or the body's (the WebSocket's field, accepted here too), and
+    which of them it is."""
+    if header is not None and field is not None and header != field:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("header", IDEMPOTENCY_KEY_HEADER),
+                    "msg": "differs from the body's idempotency_key; send one of them",
+                    "input": header,
+                }
+            ]
+        )
+    if header is None and field is not None:
+        return field, "idempotency_key"
+    return header, IDEMPOTENCY_KEY_HEADER
 
 
 @router.get("/execution/{execution_id}", response_model=ExecutionPublic)
