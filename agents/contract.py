@@ -120,9 +120,11 @@ def workflow_assistant_id(owner: str, workflow_id: str) -> str:
     return str(uuid.uuid5(_LIBRARY_IDS, f"{owner}\n{workflow_id}"))
 
 
-def documents_namespace(owner: str, workflow_id: str) -> tuple[str, ...]:
+def documents_namespace(owner: str, workflow_id: str, incarnation: str) -> tuple[str, ...]:
+    """Where the documents of one life of a saved workflow live: an id deleted and saved
+    again gets a new incarnation, so the old one's clean-up never touches the new."""
     # Store labels may not contain '.'; library ids are checked to contain none.
-    return (namespace_label(owner), *LIBRARY_DOCUMENTS, workflow_id)
+    return (namespace_label(owner), *LIBRARY_DOCUMENTS, workflow_id, incarnation)
 
 
 class WorkflowStatus(StrEnum):

@@ -92,16 +92,17 @@ async def load_workflow(state: WorkflowState) -> dict[str, Any]:
     owner = str(get_config()["configurable"].get("langgraph_auth_user_id") or "")
     if not owner:
         raise NotInLibrary("a library workflow runs only for its owner; this run names nobody")
-    version, document = await _saved_version(owner, name, ref.get("version"))
-    saved = await get_store().aget(documents_namespace(owner, name), document)
+    version, incarnation, document = await _saved_version(owner, name, ref.get("version"))
+    saved = await get_store().aget(documents_namespace(owner, name, incarnation), document)
     if saved is None:
         raise NotInLibrary(f"workflow '{name}' version {version} has no document")
     run: dict[str, Any] = saved.value["run"]
     return {**run, "workflow": {**run["workflow"], "version": version}, "library": None}
 
 
-async def _saved_version(owner: str, name: str, version: int | None) -> tuple[int, str]:
-    """The version to run (the latest if None) and its document's key."""
+async def _saved_version(owner: str, name: str, version: int | None) -> tuple[int, str, str]:
+    """The version to run (the latest if None), and where its document is: the
+    workflow's incarnation and the document's key."""
     client = loopback()
     assistant_id = workflow_assistant_id(owner, name)
     try:
@@ -124,10 +125,11 @@ async def _saved_version(owner: str, name: str, version: int | None) -> tuple[in
         entry = found[0] if found else None
         if entry is None or entry["version"] != version:
             raise missing
-    document = (entry.get("metadata") or {}).get("document")
-    if not isinstance(document, str):
+    metadata = entry.get("metadata") or {}
+    document, incarnation = metadata.get("document"), metadata.get("incarnation")
+    if not isinstance(document, str) or not isinstance(incarnation, str):
         raise NotInLibrary(f"workflow '{name}' version {entry['version']} names no document")
-    return int(entry["version"]), document
+    return int(entry["version"]), incarnation, document
 
 
 def _progress_event(event: str, state: WorkflowState, step: PlanStep, done: int) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 For each operation, N sequential requests through the gateway, through the floor (a
 minimal FastAPI pass-through on the same client, `bench/floor.py`) and directly with
 langgraph-sdk, in the same run, interleaved in rounds. CPU per request is utime+stime
-from /proc over all N (clock ticks are 10 ms; N makes that noise small); latency is the
-median and p95 of each request's wall time. Results are printed and written as JSON.
+of each process and its descendants (psutil, `bench/proc.py`) over all N (clock ticks
+are 10 ms; N makes that noise small); latency is the median and p95 of each request's
+wall time. Results are printed and written as JSON.
 
     .venv/bin/python -m bench.cpu [label]      # writes bench/results/cpu-<label>.json
 """

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.agent import inline_json
+from gateway.agent.client import connect
 from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
@@ -31,8 +33,6 @@ from gateway.api.routes import (
     workflow,
 )
 from gateway.settings import Settings, get_settings
-from gateway.threads import inline_json
-from gateway.threads.agent import connect
 from gateway.threads.retention import retention_schedule
 from gateway.workflows.format import workflow_document
 

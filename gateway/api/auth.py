@@ -2,7 +2,7 @@
 
 The user always comes from the credential, never from a body or query. Every call to
 the Agent Server carries the gateway's service credential and this user (see
-`gateway.threads.agent`), and the Agent Server's own auth filters by it too. The
+`gateway.agent.client`), and the Agent Server's own auth filters by it too. The
 checks themselves are `agents.credentials`, shared with the Agent Server.
 """
 

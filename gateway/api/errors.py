@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 
 from agents.limits import RETRY_AFTER_SECONDS, TOO_MANY_ACTIVE_RUNS
 from gateway.api.metrics import count_agent_error
-from gateway.threads.errors import (
+from gateway.errors import (
     AnswerRequired,
     Conflict,
     Invalid,
@@ -31,7 +31,7 @@ from gateway.threads.errors import (
     NotFound,
     NotSupported,
     OutcomeUnknown,
-    ThreadError,
+    Refusal,
 )
 from gateway.workflows.parser import WorkflowValidationError
 
@@ -72,8 +72,8 @@ _PASSED_THROUGH = {
 }
 
 
-# The threads layer's own errors, by the status each means.
-_THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
+# The refusals of the layers below (gateway.errors), by the status each means.
+_REFUSALS: list[tuple[type[Refusal], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (AnswerRequired, 422),
@@ -81,7 +81,7 @@ _THREAD_ERRORS: list[tuple[type[ThreadError], int]] = [
     (KeyReused, 422),
     (NotSupported, 422),
     (OutcomeUnknown, 503),
-    (ThreadError, 400),
+    (Refusal, 400),
 ]
 
 
@@ -93,8 +93,8 @@ def describe(exc: Exception) -> tuple[int, ErrorBody]:
         count_agent_error("outcome_unknown")
         details = {**(exc.details or {}), RETRY_AFTER: _OUTCOME_RETRY_SECONDS}
         return 503, ErrorBody(error=exc.code, message=exc.message, details=details)
-    if isinstance(exc, ThreadError):
-        status = next(code for kind, code in _THREAD_ERRORS if isinstance(exc, kind))
+    if isinstance(exc, Refusal):
+        status = next(code for kind, code in _REFUSALS if isinstance(exc, kind))
         return status, ErrorBody(error=exc.code, message=exc.message, details=exc.details)
     if isinstance(exc, WorkflowValidationError):
         return 422, ErrorBody(error="invalid_workflow", message=exc.message, details=exc.details())
@@ -205,7 +205,7 @@ async def _handle(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     for kind in (
         GatewayError,
-        ThreadError,
+        Refusal,
         WorkflowValidationError,
         RequestValidationError,
         HTTPException,

@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any
 
-from gateway.threads.agent import request_id
+from gateway.agent.client import request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")

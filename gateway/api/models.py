@@ -6,13 +6,16 @@ The views of threads, checkpoints and executions are `gateway.threads.views`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Self
 
+from fastapi import Query
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, WithJsonSchema, model_validator
 
 from agents.contract import WorkflowStatus
+from gateway.library.saving import WORKFLOW_ID_PATTERN
+from gateway.settings import Settings
 from gateway.threads.ids import UUID_PATTERN, ThreadId
-from gateway.threads.library import WORKFLOW_ID_PATTERN
 from gateway.threads.progress import ThreadProgress
 from gateway.threads.views import ThreadSummary
 from gateway.workflows.checks import JsonLimits, check_json, check_text
@@ -113,17 +116,48 @@ class ExecutionAccepted(BaseModel):
     status: WorkflowStatus
 
 
+# Every listing's one rule: any `limit` from 1 to 1,000 is accepted, and a page holds
+# at most THREADGATE_MAX_PAGE_SIZE items; a page's `limit` says the size it used.
+PageLimit = Annotated[
+    int,
+    Query(ge=1, le=1_000, description="Page size; capped at THREADGATE_MAX_PAGE_SIZE (100)."),
+]
+PageOffset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
+
+
+def page_size(limit: int, settings: Settings) -> int:
+    return min(limit, settings.max_page_size)
+
+
 def next_offset(offset: int, limit: int, total: int) -> int | None:
     """Where the page after this one starts, or None at the end (every listing's rule)."""
     return offset + limit if offset + limit < total else None
 
 
-class ThreadPage(BaseModel):
-    threads: list[ThreadSummary]
-    total: int
-    limit: int
+class Page(BaseModel):
+    """A page of a listing: its items (named by the subclass) and where it stands."""
+
+    total: int = Field(description="How many there are in all.")
+    limit: int = Field(description="The page size used (the request's, capped).")
     offset: int
     next_offset: int | None = Field(description="Offset of the next page, or null at the end.")
+
+    @classmethod
+    def of(cls, items: Sequence[Any], *, total: int, limit: int, offset: int) -> Self:
+        (field,) = set(cls.model_fields) - set(Page.model_fields)
+        return cls.model_validate(
+            {
+                field: items,
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+                "next_offset": next_offset(offset, limit, total),
+            }
+        )
+
+
+class ThreadPage(Page):
+    threads: list[ThreadSummary]
 
 
 SortField = Literal["created_at", "updated_at"]

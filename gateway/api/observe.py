@@ -2,7 +2,7 @@
 
 The id is the caller's `X-Request-ID` when it is sane (1 to 128 visible ASCII
 characters), else a new one. It is echoed on the response (and on a WebSocket's
-handshake), set in `gateway.threads.agent.request_id` for the request's whole life, so
+handshake), set in `gateway.agent.client.request_id` for the request's whole life, so
 every log line and every Agent Server call made for it carries it. The middleware sits
 outside the server-error handler, so even an unexpected error's log line and its 500
 carry the id.
@@ -19,8 +19,8 @@ from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.agent.client import REQUEST_ID_HEADER, request_id
 from gateway.api.metrics import OPEN_WEBSOCKETS, RequestMetrics
-from gateway.threads.agent import REQUEST_ID_HEADER, request_id
 
 _HEADER = REQUEST_ID_HEADER.encode()
 _SANE = re.compile(rb"[!-~]{1,128}")

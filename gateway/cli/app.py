@@ -3,13 +3,13 @@ registers a function as a command that accepts the global options too.
 
 Global options work before the command (`threadgate --json threads list`) and after it
 (`threadgate threads list --json`): the root takes them, and `command` adds the same
-three to every command's own parameters. A value given after the command wins.
+three to every command's own parameters. A value given after the command wins; one
+given on neither side comes from THREADGATE_URL / THREADGATE_API_KEY (`envvar=`).
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -25,13 +25,16 @@ JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print the gateway's JSON (for scripts) instead of tables.")
 ]
 UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", help=f"Gateway URL; THREADGATE_URL, else {DEFAULT_URL}.", metavar="URL"),
+    str, typer.Option("--url", envvar="THREADGATE_URL", help="Gateway URL.", metavar="URL")
 ]
 KeyOption = Annotated[
     str | None,
     typer.Option(
-        "--api-key", help="API key; THREADGATE_API_KEY.", metavar="KEY", show_default=False
+        "--api-key",
+        envvar="THREADGATE_API_KEY",
+        help="API key.",
+        metavar="KEY",
+        show_default=False,
     ),
 ]
 
@@ -67,7 +70,7 @@ class Options:
 def root(
     ctx: typer.Context,
     json_output: JsonFlag = False,
-    url: UrlOption = None,
+    url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
 ) -> None:
     ctx.obj = Options(json_output, url, api_key)
@@ -88,14 +91,27 @@ class Cli:
             human()
 
 
+def _typed(ctx: typer.Context, name: str, value: str | None) -> str | None:
+    """`value` if it was given on the command line, not taken from the environment."""
+    source = ctx.get_parameter_source(name)
+    # By name: Typer's click (vendored since 0.2x) is not the `click` package's.
+    return value if source is not None and source.name == "COMMANDLINE" else None
+
+
 def _cli(ctx: typer.Context, after: Options) -> Cli:
+    # The root's values: the command line's, else the environment's (`envvar=`), else the
+    # defaults. Only a value typed after the command overrides them.
     before = ctx.find_root().obj or Options()
-    url = after.url or before.url or os.environ.get("THREADGATE_URL") or DEFAULT_URL
-    api_key = after.api_key or before.api_key or os.environ.get("THREADGATE_API_KEY")
+    url = _typed(ctx, "url", after.url) or before.url or DEFAULT_URL
+    api_key = _typed(ctx, "api_key", after.api_key) or before.api_key
     return Cli(GatewayClient(url, api_key), json=after.json or before.json)
 
 
-_GLOBAL = {"json_output": (JsonFlag, False), "url": (UrlOption, None), "api_key": (KeyOption, None)}
+_GLOBAL = {
+    "json_output": (JsonFlag, False),
+    "url": (UrlOption, DEFAULT_URL),
+    "api_key": (KeyOption, None),
+}
 
 
 def command(group: typer.Typer, name: str) -> Callable[[Callable[..., int]], Callable[..., int]]:

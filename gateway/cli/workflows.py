@@ -29,23 +29,6 @@ VersionOption = Annotated[
 SUMMARY = ["workflow_id", "version", "name", "step_count", "updated_at"]
 
 
-def steps_of(workflow: Any) -> list[dict[str, Any]]:
-    """The steps of a saved workflow document, as listed in it (either shape)."""
-    if not isinstance(workflow, dict):
-        return []
-    if isinstance(workflow.get("steps"), list):
-        return [
-            {"id": s.get("id"), "type": s.get("type") or "task", "title": s.get("title")}
-            for s in workflow["steps"]
-            if isinstance(s, dict)
-        ]
-    return [
-        {"id": n.get("id"), "type": n.get("type"), "title": (n.get("data") or {}).get("label")}
-        for n in workflow.get("nodes") or []
-        if isinstance(n, dict)
-    ]
-
-
 def show_record(record: dict[str, Any]) -> None:
     """A saved workflow for people: who it is, and its steps."""
     render.details(
@@ -58,9 +41,8 @@ def show_record(record: dict[str, Any]) -> None:
             ("updated", record.get("updated_at")),
         ]
     )
-    # The compiled steps in the order they run, when the gateway sends them; else the
-    # document's own list.
-    steps = record.get("steps") or steps_of(record.get("workflow_json"))
+    # The compiled steps in the order they run (the gateway always sends them).
+    steps = record.get("steps")
     if steps:
         render.table(steps, ["id", "type", "title"])
 
@@ -95,7 +77,7 @@ def workflows_show(cli: Cli, workflow_id: IdArg, version: VersionOption = None) 
 def workflows_versions(cli: Cli, workflow_id: IdArg) -> int:
     """Every saved version of a workflow."""
     versions = cli.client.call("GET", f"/api/workflows/{segment(workflow_id)}/versions")
-    columns = ["version", "name", "step_count", "created_at"]
+    columns = ["version", "name", "step_count", "updated_at"]
     cli.emit(versions, lambda: render.table(versions, columns))
     return OK
 

@@ -1,4 +1,4 @@
 """Workflow threads on the Agent Server: reads, views, progress, runs, control, upkeep.
 
-Takes plain arguments and raises `gateway.threads.errors`; never imports `gateway.api`.
+Takes plain arguments and raises `gateway.errors`; never imports `gateway.api`.
 """

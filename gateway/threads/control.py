@@ -19,8 +19,8 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
 
 from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
-from gateway.threads.agent import as_user
-from gateway.threads.errors import AnswerRequired, Conflict, already_running
+from gateway.agent.client import as_user
+from gateway.errors import AnswerRequired, Conflict, already_running
 from gateway.threads.executions import (
     Execution,
     create_run,

@@ -23,8 +23,8 @@ from langgraph_sdk.errors import APIError, ConflictError, NotFoundError, Unproce
 from langgraph_sdk.schema import Command, StreamMode, Thread
 
 from agents.contract import pause_namespace
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Invalid, NotFound, OutcomeUnknown, already_running
+from gateway.agent.client import as_user
+from gateway.errors import Invalid, NotFound, OutcomeUnknown, already_running
 from gateway.threads.ids import UUID
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 from gateway.workflows.prompts import follow_up_plan, workflow_brief

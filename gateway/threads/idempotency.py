@@ -27,8 +27,8 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError, APIStatusError, ConflictError, NotFoundError
 from langgraph_sdk.schema import Run, Thread
 
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, Invalid, KeyReused, OutcomeUnknown
+from gateway.agent.client import as_user
+from gateway.errors import Conflict, Invalid, KeyReused, OutcomeUnknown
 from gateway.threads.executions import (
     IDEMPOTENCY_KEY,
     REQUEST_HASH,

@@ -13,8 +13,8 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run, Thread, ThreadState, ThreadStatus
 
-from gateway.threads.agent import as_user
-from gateway.threads.together import together
+from gateway.agent.client import as_user
+from gateway.agent.together import together
 
 
 async def read_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thread:

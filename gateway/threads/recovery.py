@@ -10,12 +10,12 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError, NotFoundError
 from pydantic import BaseModel, Field
 
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, Invalid, OutcomeUnknown
+from gateway.agent.client import as_user
+from gateway.agent.together import together
+from gateway.errors import Conflict, Invalid, OutcomeUnknown
 from gateway.threads.executions import create_run, thread_webhook
 from gateway.threads.ids import ThreadId
 from gateway.threads.reads import oldest_first
-from gateway.threads.together import together
 from gateway.threads.views import ThreadSummary, task_error, thread_summary
 
 FAILED_SCAN = 1_000
@@ -31,7 +31,10 @@ class FailedThreadsFilter(BaseModel):
         default=None, ge=1, le=8_760, description="Created no longer ago than this."
     )
     workflow_id: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=100, ge=1, le=100)
+    # The listings' one rule: up to 1,000 asked, capped at THREADGATE_MAX_PAGE_SIZE.
+    limit: int = Field(
+        default=100, ge=1, le=1_000, description="Capped at THREADGATE_MAX_PAGE_SIZE (100)."
+    )
 
 
 class BatchResumeRequest(FailedThreadsFilter):

@@ -19,9 +19,9 @@ from langgraph_sdk.schema import PruneStrategy, Thread
 from pydantic import BaseModel, Field
 
 from agents.contract import SYSTEM_USER
+from gateway.agent.client import as_user
+from gateway.errors import NotSupported
 from gateway.settings import Settings
-from gateway.threads.agent import as_user
-from gateway.threads.errors import NotSupported
 from gateway.threads.reads import oldest_first
 
 logger = logging.getLogger(__name__)

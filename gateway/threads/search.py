@@ -11,9 +11,9 @@ from langgraph_sdk.errors import InternalServerError
 from langgraph_sdk.schema import Thread
 
 from agents.contract import WorkflowStatus
-from gateway.threads.agent import as_user
+from gateway.agent.client import as_user
+from gateway.agent.together import together
 from gateway.threads.progress import search_filter, thread_progress
-from gateway.threads.together import together
 
 logger = logging.getLogger(__name__)
 

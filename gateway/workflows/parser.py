@@ -11,6 +11,7 @@ from typing import Any, cast
 from pydantic import BaseModel, ValidationError
 
 from agents.contract import PlanStep, RetryOverride, StepType
+from gateway.errors import first_problem
 from gateway.workflows.checks import JsonLimits, UnsafeJson, check_json
 from gateway.workflows.format import (
     STEP_TYPES,
@@ -79,15 +80,14 @@ def parse_workflow(raw: Any, limits: WorkflowLimits | None = None) -> WorkflowPl
 
 
 def _from_pydantic(exc: ValidationError, raw: dict[str, Any]) -> WorkflowValidationError:
-    first = exc.errors()[0]
-    loc = [p for p in first["loc"] if p not in ("react_flow", "plain")]
-    field = "workflow_json" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+    field, message = first_problem(exc, "workflow_json", skip=("react_flow", "plain"))
+    loc = [p for p in exc.errors()[0]["loc"] if p not in ("react_flow", "plain")]
     node_id = None
     if len(loc) >= 2 and loc[0] in ("nodes", "steps") and isinstance(loc[1], int):
         item = raw.get(str(loc[0]), [])[loc[1]]
         found = item.get("id") if isinstance(item, dict) else None
         node_id = found if isinstance(found, str) else None
-    return WorkflowValidationError(f"{field}: {first['msg']}", field=field, node_id=node_id)
+    return WorkflowValidationError(f"{field}: {message}", field=field, node_id=node_id)
 
 
 def _step_type(declared: str | None, node_id: str, field: str) -> str:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.agent.client import connect
 from gateway.api.app import create_app
 from gateway.settings import Settings
-from gateway.threads.agent import connect
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

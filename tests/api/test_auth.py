@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
+from gateway.agent.client import connect
 from gateway.api.app import create_app
 from gateway.settings import Settings
-from gateway.threads.agent import connect
 from tests.api.conftest import ALICE_KEY, BOB_KEY, SERVICE_KEY, FakeAgent
 
 THREAD = "01a204ae-a289-7477-8bfd-4c37e06457e1"
@@ -249,7 +249,7 @@ def test_secrets_never_reach_logs_or_bodies(
 async def test_the_agent_client_refuses_a_call_that_names_no_user(
     settings: Settings, agent: FakeAgent
 ):
-    from gateway.threads.agent import as_user
+    from gateway.agent.client import as_user
 
     agent.handler = lambda _request: httpx.Response(200, json={})
     client = connect(settings, transport=httpx.MockTransport(agent))

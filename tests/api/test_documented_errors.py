@@ -69,6 +69,7 @@ def at_the_schedule_cap(request: httpx.Request) -> httpx.Response:
         document = {"workflow_json": WORKFLOW, "plan": plan, "run": {}}
         return httpx.Response(200, json={"namespace": [], "key": "k", "value": document})
     summary = {"workflow_id": "w1", "name": "w1", "step_count": 1, "document": "0" * 64}
+    summary["incarnation"] = "0" * 32
     assistant = {"metadata": summary, "version": 1, "created_at": "2026-01-01T00:00:00Z"}
     return httpx.Response(200, json={**assistant, "updated_at": "2026-01-01T00:00:00Z"})
 

@@ -24,11 +24,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
 
+from gateway.agent.client import connect
 from gateway.api.app import create_app
 from gateway.api.logs import UVICORN_LOGGERS, configure_logging
 from gateway.api.routes import metrics as metrics_routes
 from gateway.settings import Settings
-from gateway.threads.agent import connect
 from tests.api.conftest import ALICE_KEY, FakeAgent
 from tests.prometheus import sample_value
 

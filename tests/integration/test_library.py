@@ -282,9 +282,9 @@ async def test_workflows_written_by_hand_never_make_a_500(
     assert mended.status_code == 200 and mended.json()["version"] == 3
     assert (await gateway.get(f"/api/workflows/{good}")).json()["step_count"] == 2
     # A version whose document was deleted by hand is a 409 too, not a 500.
-    documents = list(documents_namespace("alice", good))
-    first = (await sdk.assistants.get_versions(assistant_id, limit=1, offset=2))[0]
-    await sdk.store.delete_item(documents, (first["metadata"] or {})["document"])
+    first = (await sdk.assistants.get_versions(assistant_id, limit=1, offset=2))[0]["metadata"]
+    documents = list(documents_namespace("alice", good, (first or {})["incarnation"]))
+    await sdk.store.delete_item(documents, (first or {})["document"])
     gone = await gateway.get(f"/api/workflows/{good}", params={"version": 1})
     assert gone.status_code == 409 and "document is missing" in gone.json()["message"]
 
@@ -315,7 +315,9 @@ async def test_versions_list_summaries_a_page_at_a_time(gateway: httpx.AsyncClie
     assert [v["version"] for v in page.json()] == [3, 2]
     past_the_end = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"offset": 4})
     assert (past_the_end.status_code, past_the_end.json()) == (200, [])
-    too_many = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"limit": 101})
+    capped = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"limit": 500})
+    assert capped.status_code == 200 and len(capped.json()) == 4, "capped, like every listing"
+    too_many = await gateway.get(f"/api/workflows/{workflow_id}/versions", params={"limit": 1001})
     assert too_many.status_code == 422
 
 
@@ -350,8 +352,14 @@ async def test_a_delete_removes_the_workflow_and_its_documents(
     workflow_id = f"del-{tag}"
     await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, workflow_id)})
     await gateway.put(f"/api/workflows/{workflow_id}", json={"workflow_json": plain(tag, 2)})
-    documents = list(documents_namespace("alice", workflow_id))
+    latest = await sdk.assistants.get(workflow_assistant_id("alice", workflow_id))
+    life = (latest["metadata"] or {})["incarnation"]
+    documents = list(documents_namespace("alice", workflow_id, life))
     assert len((await sdk.store.search_items(documents, limit=10))["items"]) == 2
     assert (await gateway.delete(f"/api/workflows/{workflow_id}")).status_code == 204
     assert (await sdk.store.search_items(documents, limit=10))["items"] == []
     assert await sdk.assistants.search(metadata={"workflow_id": workflow_id}) == []
+    # Saved again, the id starts a new life: the old one's clean-up cannot reach it.
+    await gateway.post("/api/workflows", json={"workflow_json": plain(tag, 1, workflow_id)})
+    again = await sdk.assistants.get(workflow_assistant_id("alice", workflow_id))
+    assert (again["metadata"] or {})["incarnation"] != life

@@ -184,8 +184,8 @@ async def test_users_own_sdk_clients_reach_only_their_own_library_and_schedules(
     assistant_id = workflow_assistant_id("alice", workflow_id)
     mine = await alice.assistants.get(assistant_id)
     assert mine["version"] == 1
-    document = (mine["metadata"] or {})["document"]
-    documents = list(documents_namespace("alice", workflow_id))
+    document, incarnation = ((mine["metadata"] or {})[k] for k in ("document", "incarnation"))
+    documents = list(documents_namespace("alice", workflow_id, incarnation))
     assert (await alice.store.get_item(documents, document))["value"]["workflow_json"] == flow
     assert len(await alice.crons.search(metadata={"workflow_id": workflow_id})) == 1
 

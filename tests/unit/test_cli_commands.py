@@ -62,6 +62,65 @@ def test_an_option_after_the_command_wins_and_the_environment_is_the_default(
     assert gateway.headers[-1]["host"] == "elsewhere.test"
 
 
+@pytest.mark.parametrize(
+    ("env", "options", "host", "key"),
+    [
+        ({}, [], "127.0.0.1:8002", None),
+        (
+            {"THREADGATE_URL": "http://env.test", "THREADGATE_API_KEY": "k-env"},
+            [],
+            "env.test",
+            "k-env",
+        ),
+        (
+            {"THREADGATE_URL": "http://env.test", "THREADGATE_API_KEY": "k-env"},
+            ["--url", "http://before.test", "--api-key", "k-before", "threads", "list"],
+            "before.test",
+            "k-before",
+        ),
+        (
+            {"THREADGATE_URL": "http://env.test", "THREADGATE_API_KEY": "k-env"},
+            ["threads", "list", "--url", "http://after.test", "--api-key", "k-after"],
+            "after.test",
+            "k-after",
+        ),
+        (
+            {"THREADGATE_URL": "http://env.test", "THREADGATE_API_KEY": "k-env"},
+            ["--api-key", "k-before", "threads", "list", "--url", "http://after.test"],
+            "after.test",
+            "k-before",
+        ),
+    ],
+    ids=["default", "environment", "option-before-beats-env", "option-after-beats-env", "mixed"],
+)
+def test_the_environment_fills_in_an_option_the_command_line_leaves_out(
+    gateway: FakeGateway,
+    capsys: Capture,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    options: list[str],
+    host: str,
+    key: str | None,
+):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    argv = options or ["threads", "list"]
+    assert invoke(capsys, *argv)[0] == 0
+    assert gateway.headers[-1]["host"] == host
+    assert gateway.headers[-1].get("x-api-key") == key
+
+
+def test_help_names_the_environment_variables_but_never_their_values(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("THREADGATE_API_KEY", "k-secret")
+    monkeypatch.setenv("COLUMNS", "200")
+    for argv in (["--help"], ["threads", "list", "--help"]):
+        code, out, _ = invoke(capsys, *argv)
+        assert code == 0 and "THREADGATE_URL" in out and "THREADGATE_API_KEY" in out
+        assert "k-secret" not in out
+
+
 def test_recover_previews_unless_apply(gateway: FakeGateway, capsys: Capture):
     for flags in ([], ["--dry-run"]):
         code, out, _ = invoke(capsys, "--url", URL, "recover", "--workflow-id", "wf", *flags)

@@ -27,11 +27,12 @@ SUMMARY = {
     "created_at": "2026-01-01T00:00:00Z",
     "updated_at": "2026-01-02T00:00:00Z",
 }
-RECORD = {**SUMMARY, "workflow_json": WORKFLOW}
+# As the API sends it: `steps` (the compiled plan) always, whatever the document's shape.
+STEPS = [{"id": "a", "type": "task", "title": "Research"}]
+RECORD = {**SUMMARY, "workflow_json": WORKFLOW, "steps": STEPS}
 LIBRARY = {"workflows": [SUMMARY], "total": 1, "limit": 20, "offset": 0, "next_offset": None}
-VERSIONS = [
-    {k: v for k, v in {**SUMMARY, "version": n}.items() if k != "updated_at"} for n in (2, 1)
-]
+# A version's `created_at` is the workflow's, `updated_at` when that version was saved.
+VERSIONS = [{**SUMMARY, "version": n} for n in (2, 1)]
 SCHEDULE = {
     "schedule_id": S,
     "workflow_id": WF,
@@ -115,6 +116,8 @@ def test_list_show_and_versions(gateway: FakeGateway, capsys: Capture):
     code, out, _ = invoke(capsys, "--url", URL, "workflows", "versions", WF, "--json")
     assert code == 0 and out == printed(VERSIONS)
     assert sent(gateway) == ("GET", f"/api/workflows/{WF}/versions", {}, None)
+    code, out, _ = invoke(capsys, "--url", URL, "workflows", "versions", WF)
+    assert out.splitlines()[0].split() == ["VERSION", "NAME", "STEP_COUNT", "UPDATED_AT"]
 
     code, out, _ = invoke(capsys, "--url", URL, "workflows", "rollback", WF, "1", "--json")
     assert code == 0 and out == printed({**RECORD, "version": 4})

@@ -1,4 +1,4 @@
-"""The inline JSON executor (gateway.threads.inline_json) relies on how langgraph-sdk
+"""The inline JSON executor (gateway.agent.inline_json) relies on how langgraph-sdk
 decodes answers and encodes bodies: `loop.run_in_executor(None, orjson.loads | orjson.dumps,
 ...)` in its private `_adecode_json` / `_aencode_json`. These tests drive the gateway's own
 Agent Server client, so an SDK upgrade that changes that fails here, not in a profile."""
@@ -16,9 +16,9 @@ import orjson
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.agent.client import as_user, connect
+from gateway.agent.inline_json import INLINE_BYTES, installed
 from gateway.settings import Settings
-from gateway.threads.agent import as_user, connect
-from gateway.threads.inline_json import INLINE_BYTES, installed
 
 THREAD_ID = "00000000-0000-4000-8000-000000000001"
 SMALL = {"thread_id": THREAD_ID, "metadata": {}, "values": {"note": "x" * 100}}

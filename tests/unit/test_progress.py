@@ -137,7 +137,7 @@ def test_frames_for_progress_interrupt_chunks_and_errors():
 
 def test_execution_id_round_trips():
     from gateway.api.errors import describe
-    from gateway.threads.errors import NotFound
+    from gateway.errors import NotFound
     from gateway.threads.executions import parse_execution_id
 
     execution = Execution(

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from gateway import main
+from gateway.agent.client import _transport
+from gateway.agent.transport import AgentServerTransport
 from gateway.settings import Settings
-from gateway.threads.agent import _transport
-from gateway.threads.transport import AgentServerTransport
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from gateway.threads.together import together
+from gateway.agent.together import together
 
 
 async def test_results_come_in_order():

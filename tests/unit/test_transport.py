@@ -15,8 +15,8 @@ import orjson
 import pytest
 from httpx_aiohttp import AiohttpTransport
 
-from gateway.threads.inline_json import INLINE_BYTES, InlineSmallJson, installed
-from gateway.threads.transport import AgentServerTransport, connect_backoff
+from gateway.agent.inline_json import INLINE_BYTES, InlineSmallJson, installed
+from gateway.agent.transport import AgentServerTransport, connect_backoff
 
 LIMITS = httpx.Limits(max_connections=10)
 

@@ -11,12 +11,12 @@ from langgraph_sdk.client import LangGraphClient
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
 from gateway.api.errors import ErrorBody
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
+from gateway.errors import NotFound
+from gateway.library.reads import saved_plan
 from gateway.settings import Settings
-from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution, plan_for, start_execution
 from gateway.threads.idempotency import IdempotentRequest, start_on_keyed_thread, start_once
 from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
-from gateway.threads.library_reads import saved_plan
 
 AUTHENTICATED = [Depends(require_user)]
 

@@ -9,13 +9,21 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, SettingsDep
-from gateway.api.models import LibraryId, Version, WorkflowJson, next_offset
+from gateway.api.models import (
+    LibraryId,
+    Page,
+    PageLimit,
+    PageOffset,
+    Version,
+    WorkflowJson,
+    page_size,
+)
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
-from gateway.threads import templates
-from gateway.threads.library import WORKFLOW_ID_PATTERN, roll_back, save_new, save_version
-from gateway.threads.library_reads import get_workflow, list_versions, list_workflows
-from gateway.threads.library_views import SavedWorkflow, WorkflowSummary, WorkflowVersion
-from gateway.threads.schedules import delete_workflow_with_schedules
+from gateway.library import from_thread
+from gateway.library.reads import get_workflow, list_versions, list_workflows
+from gateway.library.saving import WORKFLOW_ID_PATTERN, roll_back, save_new, save_version
+from gateway.library.views import SavedWorkflow, WorkflowSummary, WorkflowVersion
+from gateway.schedules.crons import delete_workflow_with_schedules
 
 router = APIRouter(tags=["library"], dependencies=AUTHENTICATED, responses=ERRORS)
 
@@ -37,12 +45,8 @@ class RollbackRequest(BaseModel):
     version: Version = Field(description="The version whose document becomes the latest.")
 
 
-class WorkflowPage(BaseModel):
+class WorkflowPage(Page):
     workflows: list[WorkflowSummary]
-    total: int
-    limit: int
-    offset: int
-    next_offset: int | None
 
 
 @router.post("/api/workflows", status_code=status.HTTP_201_CREATED, response_model=SavedWorkflow)
@@ -84,20 +88,14 @@ async def list_saved_workflows(
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
-    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 20,
+    offset: PageOffset = 0,
 ) -> WorkflowPage:
     """The latest version of each saved workflow, most recently saved first (paged by the
     Agent Server: however many there are)."""
-    limit = min(limit, settings.max_page_size)
+    limit = page_size(limit, settings)
     found, total = await list_workflows(agent, user.id, limit=limit, offset=offset)
-    return WorkflowPage(
-        workflows=found,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    return WorkflowPage.of(found, total=total, limit=limit, offset=offset)
 
 
 @router.get("/api/workflows/{workflow_id}", response_model=SavedWorkflow)
@@ -116,10 +114,12 @@ async def read_versions(
     workflow_id: WorkflowIdPath,
     agent: AgentDep,
     user: CurrentUser,
-    limit: Annotated[int, Query(ge=1, le=100, description="Versions in this page.")] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    settings: SettingsDep,
+    limit: PageLimit = 100,
+    offset: PageOffset = 0,
 ) -> list[WorkflowVersion]:
     """Saved versions, newest first, a page at a time (summaries: no documents)."""
+    limit = page_size(limit, settings)
     return await list_versions(agent, user.id, workflow_id, limit=limit, offset=offset)
 
 
@@ -154,7 +154,7 @@ async def save_thread_as_workflow(
     settings: SettingsDep,
 ) -> SavedWorkflow:
     """Save the workflow this thread ran (its plan) as a new library workflow."""
-    return await templates.save_thread_as_workflow(
+    return await from_thread.save_thread_as_workflow(
         agent,
         user.id,
         settings.workflow_limits(),

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.models import page_size
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.threads.recovery import (
     BatchResumeRequest,
@@ -28,10 +29,14 @@ router = APIRouter(
 
 @router.get("/failed", response_model=list[ThreadSummary])
 async def list_failed(
-    agent: AgentDep, user: CurrentUser, query: Annotated[FailedThreadsFilter, Query()]
+    agent: AgentDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+    query: Annotated[FailedThreadsFilter, Query()],
 ) -> list[ThreadSummary]:
     """Failed threads, longest-quiet first, filtered by age and workflow."""
-    return await find_failed(agent, user.id, query)
+    capped = query.model_copy(update={"limit": page_size(query.limit, settings)})
+    return await find_failed(agent, user.id, capped)
 
 
 @router.post("/failed/resume", response_model=list[ResumeOutcome])
@@ -43,7 +48,8 @@ async def resume_failed_threads(
     if request.thread_ids is not None:
         ids = request.thread_ids
     else:
-        ids = [t.thread_id for t in await find_failed(agent, user.id, request)]
+        capped = request.model_copy(update={"limit": page_size(request.limit, settings)})
+        ids = [t.thread_id for t in await find_failed(agent, user.id, capped)]
     return await resume_failed(agent, user.id, settings.assistant_id, ids)
 
 

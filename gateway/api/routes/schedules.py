@@ -9,17 +9,17 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import LibraryId, Version, Webhook, next_offset
+from gateway.api.models import LibraryId, Page, PageLimit, PageOffset, Version, Webhook, page_size
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
-from gateway.threads.ids import UUID_PATTERN
-from gateway.threads.schedule_views import Schedule
-from gateway.threads.schedules import (
+from gateway.schedules.crons import (
     change_schedule,
     create_schedule,
     delete_schedule,
     find_schedules,
     get_schedule,
 )
+from gateway.schedules.views import Schedule
+from gateway.threads.ids import UUID_PATTERN
 
 router = APIRouter(
     prefix="/api/schedules", tags=["schedules"], dependencies=AUTHENTICATED, responses=ERRORS
@@ -54,12 +54,8 @@ class ScheduleChange(BaseModel):
     end_time: datetime | None = None
 
 
-class SchedulePage(BaseModel):
+class SchedulePage(Page):
     schedules: list[Schedule]
-    total: int
-    limit: int
-    offset: int
-    next_offset: int | None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Schedule)
@@ -87,21 +83,15 @@ async def list_schedules(
     user: CurrentUser,
     settings: SettingsDep,
     workflow_id: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 20,
+    offset: PageOffset = 0,
 ) -> SchedulePage:
     """The caller's schedules, newest first."""
-    limit = min(limit, settings.max_page_size)
+    limit = page_size(limit, settings)
     found, total = await find_schedules(
         agent, user.id, workflow_id=workflow_id, limit=limit, offset=offset
     )
-    return SchedulePage(
-        schedules=found,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    return SchedulePage.of(found, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{schedule_id}", response_model=Schedule)

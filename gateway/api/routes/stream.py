@@ -9,6 +9,7 @@ from fastapi import APIRouter, WebSocket
 from langgraph_sdk.client import LangGraphClient
 from prometheus_client import Counter
 
+from gateway.agent.client import as_user
 from gateway.api.deps import AgentDep, SettingsDep
 from gateway.api.errors import ErrorBody
 from gateway.api.frames import StreamFrames, end_frame, error_frame, run_error, started_frame
@@ -20,9 +21,8 @@ from gateway.api.metrics import (
 from gateway.api.models import ExecuteRequest
 from gateway.api.routes.common import execute
 from gateway.api.sockets import first_message, serve
-from gateway.threads.agent import as_user
+from gateway.errors import NotFound
 from gateway.threads.control import active_runs
-from gateway.threads.errors import NotFound
 from gateway.threads.executions import Execution
 from gateway.threads.ids import issued_by_agent_server
 from gateway.threads.progress import thread_progress

@@ -7,10 +7,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from agents.contract import WorkflowStatus
+from gateway.agent.client import as_user
 from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
-from gateway.api.models import SortField, SortOrder, ThreadPage, Version, next_offset
+from gateway.api.models import (
+    PageLimit,
+    PageOffset,
+    SortField,
+    SortOrder,
+    ThreadPage,
+    Version,
+    page_size,
+)
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
-from gateway.threads.agent import as_user
 from gateway.threads.ids import UUID_PATTERN
 from gateway.threads.reads import read_thread, with_live_values_all
 from gateway.threads.search import search_threads
@@ -47,13 +55,13 @@ async def list_threads(
         str | None, Query(pattern=UUID_PATTERN, description="Threads a schedule started.")
     ] = None,
     status: WorkflowStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=1_000, description="Capped at max_page_size.")] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: PageLimit = 20,
+    offset: PageOffset = 0,
     sort_by: SortField = "created_at",
     sort_order: SortOrder = "desc",
 ) -> ThreadPage:
     """Search workflow threads, newest first unless asked otherwise."""
-    limit = min(limit, settings.max_page_size)
+    limit = page_size(limit, settings)
     wanted = {
         "workflow_id": workflow_id,
         "workflow_version": workflow_version,
@@ -69,13 +77,8 @@ async def list_threads(
         sort_by=sort_by,
         sort_order=sort_order,
     )
-    return ThreadPage(
-        threads=[thread_summary(t) for t in await with_live_values_all(agent, user.id, found)],
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+    threads = [thread_summary(t) for t in await with_live_values_all(agent, user.id, found)]
+    return ThreadPage.of(threads, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{thread_id}", response_model=ThreadDetails)
@@ -108,14 +111,14 @@ async def get_thread_history(
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Capped at max_page_size.")] = 100,
+    limit: PageLimit = 100,
     before: Annotated[
         str | None, Query(pattern=UUID_PATTERN, description="Only checkpoints older than this.")
     ] = None,
 ) -> list[Checkpoint]:
     """Checkpoints of the thread, newest first: one per finished step."""
     # Each checkpoint carries the thread's whole state: the page size bounds the memory.
-    limit = min(limit, settings.max_page_size)
+    limit = page_size(limit, settings)
     # The Agent Server's checkpointer takes `before` as a config, not a bare id (its
     # request schema, typed as a Checkpoint by the SDK, lets the config through).
     older_than: Any = {"configurable": {"checkpoint_id": before}} if before else None

@@ -7,6 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from langgraph_sdk.errors import NotFoundError
 
 from agents.contract import WorkflowStatus
+from gateway.agent.client import as_user
+from gateway.agent.together import together
 from gateway.api.deps import (
     IDEMPOTENCY_KEY_HEADER,
     AgentDep,
@@ -17,12 +19,10 @@ from gateway.api.deps import (
 from gateway.api.metrics import WORKFLOWS_STARTED_REST
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, REPLAYED, RUN_ERRORS, execute
-from gateway.threads.agent import as_user
-from gateway.threads.errors import NotFound
+from gateway.errors import NotFound
 from gateway.threads.executions import parse_execution_id
 from gateway.threads.progress import thread_progress
 from gateway.threads.reads import as_left_by, read_thread
-from gateway.threads.together import together
 from gateway.threads.views import ExecutionPublic, execution_status, finished_steps, task_error
 
 router = APIRouter(

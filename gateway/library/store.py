@@ -15,6 +15,7 @@ reading one is a 409 `unreadable_workflow` that says how to clear it.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +25,10 @@ from langgraph_sdk.schema import Assistant
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from agents.contract import GRAPH_ID, LIBRARY_MARK, workflow_assistant_id
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict
-from gateway.threads.library_documents import delete_documents, problem_of, unreadable
-from gateway.threads.together import together
+from gateway.agent.client import as_user
+from gateway.agent.together import together
+from gateway.errors import Conflict
+from gateway.library.documents import delete_documents, problem_of, unreadable
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 _PAGE = 100
 _SCAN_LIMIT = 10_000
 _HASH = r"^[0-9a-f]{64}$"
+_INCARNATION = r"^[0-9a-f]{32}$"
 
 
 class VersionSummary(BaseModel):
@@ -45,6 +47,9 @@ class VersionSummary(BaseModel):
     name: StrictStr
     step_count: StrictInt = Field(ge=0)
     document: StrictStr = Field(pattern=_HASH, description="The document's content hash.")
+    incarnation: StrictStr = Field(
+        pattern=_INCARNATION, description="This life of the workflow id: where its documents are."
+    )
     idempotency_key: StrictStr | None = None
 
 
@@ -87,6 +92,12 @@ async def read_latest(agent: LangGraphClient, user: str, workflow_id: str) -> St
 async def exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
     """Whether the user has this workflow, readable or not."""
     return await _assistant(agent, user, workflow_id) is not None
+
+
+async def first_saved_at(agent: LangGraphClient, user: str, workflow_id: str) -> datetime | None:
+    """When the workflow's version 1 was saved; None if there is no such workflow."""
+    assistant = await _assistant(agent, user, workflow_id)
+    return None if assistant is None else datetime.fromisoformat(str(assistant["created_at"]))
 
 
 async def read_version(
@@ -204,10 +215,23 @@ async def add_version(agent: LangGraphClient, user: str, summary: VersionSummary
 
 
 async def delete(agent: LangGraphClient, user: str, workflow_id: str) -> None:
-    """Delete the documents, then the workflow (its versions go with it). In that order,
-    a create of the same id that finds it gone writes its document after this sweep."""
-    await delete_documents(agent, user, workflow_id)
-    await agent.assistants.delete(workflow_assistant_id(user, workflow_id), headers=as_user(user))
+    """Delete the workflow (its versions go with it), then the documents of the lives
+    its versions name: a new workflow saved under the id meanwhile has a life of its own."""
+    assistant_id = workflow_assistant_id(user, workflow_id)
+    lives: set[str] = set()
+    for offset in range(0, _SCAN_LIMIT, _PAGE):
+        page = await _versions_page(agent, user, assistant_id, limit=_PAGE, offset=offset)
+        lives |= {v["metadata"]["incarnation"] for v in page if _names_a_life(v)}
+        if len(page) < _PAGE:
+            break
+    await agent.assistants.delete(assistant_id, headers=as_user(user))
+    for incarnation in lives:
+        await delete_documents(agent, user, workflow_id, incarnation)
+
+
+def _names_a_life(entry: Any) -> bool:
+    incarnation = (entry.get("metadata") or {}).get("incarnation")
+    return isinstance(incarnation, str) and re.fullmatch(_INCARNATION, incarnation) is not None
 
 
 async def _versions_page(

@@ -35,11 +35,11 @@ from agents.limits import (
     cron_fields_problem,
     limit_settings,
 )
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict, Invalid, NotFound
+from gateway.agent.client import as_user
+from gateway.errors import Conflict, Invalid, NotFound
+from gateway.library.reads import delete_workflow, saved_plan, workflow_exists
+from gateway.schedules.views import Schedule, schedule_view
 from gateway.threads.executions import STREAM_MODES, WEBHOOK
-from gateway.threads.library_reads import delete_workflow, saved_plan, workflow_exists
-from gateway.threads.schedule_views import Schedule, schedule_view
 
 logger = logging.getLogger(__name__)
 

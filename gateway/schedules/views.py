@@ -8,7 +8,7 @@ from typing import Any
 from langgraph_sdk.schema import Cron
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
-from gateway.threads.errors import Conflict
+from gateway.errors import Conflict, first_problem
 
 
 class Schedule(BaseModel):
@@ -39,12 +39,11 @@ def schedule_view(cron: Cron) -> Schedule:
     try:
         names = _Names.model_validate(cron.get("metadata") or {})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where, message = first_problem(exc, "metadata")
         raise Conflict(
             "unreadable_schedule",
             f"cron {cron['cron_id']} is not a readable schedule (was it changed outside the "
-            f"gateway?): metadata.{where}: {first['msg']}; DELETE /api/schedules/<id> (or "
+            f"gateway?): {where}: {message}; DELETE /api/schedules/<id> (or "
             "the SDK's crons.delete) removes it",
             {"cron_id": cron["cron_id"]},
         ) from None

@@ -15,8 +15,8 @@ import httpx
 from langgraph_sdk.client import LangGraphClient
 
 from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
+from gateway.agent.transport import AgentServerTransport
 from gateway.settings import Settings
-from gateway.threads.transport import AgentServerTransport
 
 REQUEST_ID_HEADER = "x-request-id"
 # The id of the request being served in this context (None outside one: the scheduled

@@ -8,16 +8,16 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from pydantic import ValidationError
 
-from gateway.threads import library_store as store
-from gateway.threads.errors import NotFound
-from gateway.threads.library_documents import (
+from gateway.errors import NotFound
+from gateway.library import store
+from gateway.library.documents import (
     StoredDocument,
     problem_of,
     read_document,
     unreadable,
 )
-from gateway.threads.library_store import StoredVersion
-from gateway.threads.library_views import (
+from gateway.library.store import StoredVersion
+from gateway.library.views import (
     SavedWorkflow,
     WorkflowSummary,
     WorkflowVersion,
@@ -63,17 +63,12 @@ async def list_versions(
     agent: LangGraphClient, user: str, workflow_id: str, *, limit: int, offset: int
 ) -> list[WorkflowVersion]:
     """A page of the saved versions, newest first (unreadable ones are skipped)."""
-    if not await store.exists(agent, user, workflow_id):
+    created_at = await store.first_saved_at(agent, user, workflow_id)
+    if created_at is None:
         raise NotFound("workflow", workflow_id)
     found = await store.list_versions(agent, user, workflow_id, limit=limit, offset=offset)
     return [
-        WorkflowVersion(
-            workflow_id=v.workflow_id,
-            version=v.version,
-            name=v.name,
-            step_count=v.step_count,
-            created_at=v.saved_at,
-        )
+        WorkflowVersion(**summary_of(v.model_copy(update={"created_at": created_at})).model_dump())
         for v in found
     ]
 
@@ -115,7 +110,9 @@ async def read_with_document(
 
 
 async def content_of(agent: LangGraphClient, user: str, saved: StoredVersion) -> StoredDocument:
-    return await read_document(agent, user, saved.workflow_id, saved.document, saved.version)
+    return await read_document(
+        agent, user, saved.workflow_id, saved.incarnation, saved.document, saved.version
+    )
 
 
 def summary_of(saved: StoredVersion) -> WorkflowSummary:

@@ -1,15 +1,20 @@
-"""What can go wrong with a thread, in this layer's own words.
+"""What the gateway refuses, in its own words: shared by every package below the HTTP
+face (threads, the library, schedules, the Agent Server client).
 
-`gateway.api.errors` turns each kind into its status code and the one JSON shape;
-`code` is what a caller branches on, `message` is safe to show.
+`gateway.api.errors` alone turns each kind into its status code and the one JSON
+shape; `code` is what a caller branches on, `message` is safe to show.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
 
-class ThreadError(Exception):
+
+class Refusal(Exception):
+    """A request the gateway will not carry out, and why."""
+
     def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
@@ -17,33 +22,33 @@ class ThreadError(Exception):
         self.details = details
 
 
-class NotFound(ThreadError):
+class NotFound(Refusal):
     """An id that names nothing the caller owns."""
 
     def __init__(self, what: str, ident: str) -> None:
         super().__init__("not_found", f"{what} '{ident}' not found", {"id": ident})
 
 
-class Conflict(ThreadError):
-    """The thread is not in a state that allows this now (busy, not running, ...)."""
+class Conflict(Refusal):
+    """Not possible in the present state: a busy thread, a workflow id taken, a cap reached."""
 
 
-class AnswerRequired(ThreadError):
+class AnswerRequired(Refusal):
     """The request lacks what the thread needs to go on (an approval's answer)."""
 
 
-class Invalid(ThreadError):
+class Invalid(Refusal):
     """A value in the request that cannot be used; `field` names it."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__("invalid_request", message, {"field": field})
 
 
-class NotSupported(ThreadError):
+class NotSupported(Refusal):
     """The Agent Server's runtime cannot do this."""
 
 
-class KeyReused(ThreadError):
+class KeyReused(Refusal):
     """An Idempotency-Key sent again with a different request; `field` names the key."""
 
     def __init__(self, field: str) -> None:
@@ -55,7 +60,7 @@ class KeyReused(ThreadError):
         )
 
 
-class OutcomeUnknown(ThreadError):
+class OutcomeUnknown(Refusal):
     """The connection failed after the request may have reached the Agent Server: the
     run may exist. A retry with the same Idempotency-Key settles it."""
 
@@ -78,3 +83,18 @@ def already_running(thread_id: str) -> Conflict:
         f"thread '{thread_id}' is already running; wait for it or pause it",
         {"thread_id": thread_id},
     )
+
+
+def first_problem(
+    exc: ValidationError, root: str = "", skip: tuple[str, ...] = ()
+) -> tuple[str, str]:
+    """The first error of a validation as (field, message): the field a path from
+    `root`, list positions in brackets (`workflow_json.nodes[2].data`), leaving out
+    the `skip` parts (a union's branch names)."""
+    first = exc.errors()[0]
+    field = root
+    for part in first["loc"]:
+        if part in skip:
+            continue
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return field or "item", first["msg"]

@@ -1,6 +1,6 @@
 """The workflow library: saved workflows and their versions, on the Agent Server.
 
-Each saved workflow is an assistant of the `workflow` graph (`library_store`), so the
+Each saved workflow is an assistant of the `workflow` graph (`library.store`), so the
 writes that teams race on are atomic where the data lives: of N concurrent creates of
 one id exactly one is 201 and keeps its document (the rest 409 `workflow_exists`), and
 N concurrent saves of new versions get N distinct versions, each holding its own
@@ -13,26 +13,31 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from contextlib import suppress
 from typing import Any
 
+import httpx
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import APIError
 
-from gateway.threads import library_store as store
-from gateway.threads.errors import Conflict, Invalid, KeyReused, NotFound
-from gateway.threads.executions import run_input
-from gateway.threads.library_documents import (
+from gateway.errors import Conflict, Invalid, KeyReused, NotFound
+from gateway.library import store
+from gateway.library.documents import (
     StoredDocument,
     content_hash,
+    delete_documents,
+    new_incarnation,
     write_document,
 )
-from gateway.threads.library_reads import (
+from gateway.library.reads import (
     content_of,
     latest_version,
     saved_view,
     version_of,
 )
-from gateway.threads.library_store import StoredVersion, VersionSummary
-from gateway.threads.library_views import SavedWorkflow
+from gateway.library.store import StoredVersion, VersionSummary
+from gateway.library.views import SavedWorkflow
+from gateway.threads.executions import run_input
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
 
 # Store namespace labels may not contain '.', and ids appear in URLs: keep them plain.
@@ -72,9 +77,11 @@ async def save_new(
     if await store.exists(agent, user, workflow_id):
         # The common case, told before a document is written.
         return await _replayed(agent, user, workflow_id, key, document)
-    summary = await _write_document(agent, user, document, plan, key)
+    summary = await _write_document(agent, user, document, plan, new_incarnation(), key)
     created = await store.claim(agent, user, summary)
     if created is None:  # another request claimed the id first: its document stays
+        with suppress(APIError, httpx.HTTPError):  # ours is nobody's: tidy it away
+            await delete_documents(agent, user, workflow_id, summary.incarnation)
         return await _replayed(agent, user, workflow_id, key, document)
     saved = StoredVersion(
         **summary.model_dump(),
@@ -120,7 +127,8 @@ async def save_version(
                 if found
                 else saved_view(latest, document, plan.steps)
             )
-    summary = await _write_document(agent, user, document, plan, key)
+    incarnation = latest.incarnation if latest else new_incarnation()
+    summary = await _write_document(agent, user, document, plan, incarnation, key)
     added = await _add_version(agent, user, summary)
     if key is not None:
         # Two requests with one key at the same instant both add a version (the same
@@ -161,6 +169,7 @@ async def _write_document(
     user: str,
     document: dict[str, Any],
     plan: WorkflowPlan,
+    incarnation: str,
     idempotency_key: str | None = None,
 ) -> VersionSummary:
     """Store the version's content first, so no version ever names a missing document."""
@@ -171,12 +180,13 @@ async def _write_document(
         # version number when it loads it).
         run=run_input(plan),
     )
-    key = await write_document(agent, user, plan.workflow_id, content)
+    key = await write_document(agent, user, plan.workflow_id, incarnation, content)
     return VersionSummary(
         workflow_id=plan.workflow_id,
         name=plan.name,
         step_count=len(plan.steps),
         document=key,
+        incarnation=incarnation,
         idempotency_key=idempotency_key,
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
@@ -13,9 +14,9 @@ from langgraph_sdk.errors import NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from agents.contract import documents_namespace
-from gateway.threads.agent import as_user
-from gateway.threads.errors import Conflict
-from gateway.threads.together import together
+from gateway.agent.client import as_user
+from gateway.agent.together import together
+from gateway.errors import Conflict, first_problem
 
 _PAGE = 100
 
@@ -33,14 +34,18 @@ def content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def new_incarnation() -> str:
+    return uuid.uuid4().hex
+
+
 async def write_document(
-    agent: LangGraphClient, user: str, workflow_id: str, document: StoredDocument
+    agent: LangGraphClient, user: str, workflow_id: str, incarnation: str, document: StoredDocument
 ) -> str:
     """Store a version's content under its hash (immutable: the same content, the same
     item) and return the hash."""
     key = content_hash(document.workflow_json)
     await agent.store.put_item(
-        list(documents_namespace(user, workflow_id)),
+        list(documents_namespace(user, workflow_id, incarnation)),
         key,
         document.model_dump(mode="json"),
         index=False,
@@ -50,10 +55,15 @@ async def write_document(
 
 
 async def read_document(
-    agent: LangGraphClient, user: str, workflow_id: str, document: str, version: int
+    agent: LangGraphClient,
+    user: str,
+    workflow_id: str,
+    incarnation: str,
+    document: str,
+    version: int,
 ) -> StoredDocument:
     """Version `version`'s content; 409 if it is missing or does not read."""
-    namespace = documents_namespace(user, workflow_id)
+    namespace = documents_namespace(user, workflow_id, incarnation)
     try:
         item = await agent.store.get_item(list(namespace), document, headers=as_user(user))
     except NotFoundError:
@@ -66,9 +76,11 @@ async def read_document(
         raise unreadable(workflow_id, problem_of(exc), version) from None
 
 
-async def delete_documents(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+async def delete_documents(
+    agent: LangGraphClient, user: str, workflow_id: str, incarnation: str
+) -> None:
     headers = as_user(user)
-    namespace = list(documents_namespace(user, workflow_id))
+    namespace = list(documents_namespace(user, workflow_id, incarnation))
     while True:
         found = await agent.store.search_items(namespace, limit=_PAGE, headers=headers)
         mine = [i["key"] for i in found["items"] if i["namespace"] == namespace]
@@ -88,6 +100,4 @@ def unreadable(workflow_id: str, problem: str, version: int | None = None) -> Co
 
 
 def problem_of(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "item"
-    return f"{where}: {first['msg']}"
+    return ": ".join(first_problem(exc))

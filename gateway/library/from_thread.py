@@ -7,9 +7,9 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.threads.errors import Conflict
-from gateway.threads.library import save_new
-from gateway.threads.library_views import SavedWorkflow
+from gateway.errors import Conflict
+from gateway.library.saving import save_new
+from gateway.library.views import SavedWorkflow
 from gateway.threads.reads import read_thread
 from gateway.workflows.parser import WorkflowLimits
 

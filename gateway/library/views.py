@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 class WorkflowSummary(BaseModel):
     workflow_id: str
     version: int = Field(description="The latest version (or the one asked for).")
+    # One meaning everywhere: created_at is the workflow's, updated_at the version's.
     name: str
     step_count: int
     created_at: datetime = Field(description="When version 1 was saved.")
@@ -39,9 +40,5 @@ def saved_steps(plan_steps: list[Any]) -> list[SavedStep]:
     ]
 
 
-class WorkflowVersion(BaseModel):
-    workflow_id: str
-    version: int
-    name: str
-    step_count: int
-    created_at: datetime = Field(description="When this version was saved.")
+class WorkflowVersion(WorkflowSummary):
+    """One version in a listing: `version` and `updated_at` are this version's."""

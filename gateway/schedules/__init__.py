@@ -1,0 +1,1 @@
+"""Schedules: saved workflows run on the Agent Server's crons."""
