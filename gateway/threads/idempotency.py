@@ -98,6 +98,16 @@ async def start_once(
     found = await find_keyed_run(agent, user, thread_id, idempotency)
     if found is not None:
         return found
+    return await _start_or_find(agent, user, thread_id, idempotency, start)
+
+
+async def _start_or_find(
+    agent: LangGraphClient,
+    user: str,
+    thread_id: str,
+    idempotency: IdempotentRequest,
+    start: Callable[[], Awaitable[Execution]],
+) -> Execution:
     try:
         return await start()
     except Conflict:
@@ -215,12 +225,7 @@ async def _first_run(
     """The claimed thread's run; a refusal lets the thread go, so nothing empty is left
     and a retry with the key starts afresh."""
     try:
-        return await start()
-    except Conflict:
-        found = await find_keyed_run(agent, user, thread_id, idempotency)
-        if found is None:
-            raise
-        return found
+        return await _start_or_find(agent, user, thread_id, idempotency, start)
     except (APIStatusError, Invalid) as exc:
         if isinstance(exc, APIStatusError) and exc.status_code >= 500:
             raise  # the Agent Server failed: the run may exist, a retry finds out
