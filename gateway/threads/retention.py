@@ -3,18 +3,21 @@
 The in-memory runtime accepts the TTLs in `langgraph.json` but never enforces them, so
 the gateway offers the same policy itself: on demand (`POST /api/threads/prune`) and,
 when `THREADGATE_RETENTION_TTL_MINUTES` is set, on a schedule. Running threads are
-never pruned. Several gateway replicas may prune at once: deleting twice is harmless.
+never pruned. However many replicas and workers run the schedule, each interval is
+swept once, by whoever takes its lease on the Agent Server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 from langgraph_sdk.schema import PruneStrategy, Thread
 from pydantic import BaseModel, Field
 
@@ -138,10 +141,17 @@ async def keep_latest_supported(agent: LangGraphClient) -> bool:
     return True
 
 
+# Any fixed UUID: an interval's lease is a thread whose id is derived from it.
+_LEASES = uuid.UUID("3b6f2d0e-9a1c-4f57-8e2b-6d4c1a7e5f90")
+
+
 async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None:
     """Prune on a timer for as long as the gateway runs; a failed round is logged and retried.
 
-    It acts as the system identity, which the Agent Server lets see every user's threads.
+    Every worker of every replica runs this loop, but each interval (counted from the
+    epoch, so all of them agree) is swept once per deployment: by the worker that takes
+    the interval's lease. It acts as the system identity, which the Agent Server lets
+    see every user's threads.
     """
     assert settings.retention_ttl_minutes is not None
     request = PruneRequest(
@@ -149,9 +159,32 @@ async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None
         dry_run=False,
         keep_latest_checkpoint=settings.retention_keep_latest_checkpoint,
     )
+    interval = settings.retention_interval_minutes * 60
     while True:
+        start = int(time.time() // interval)
         try:
-            await prune_threads(agent, SYSTEM_USER, request)
+            if await take_lease(agent, interval, start):
+                logger.info(
+                    "scheduled prune: this worker (pid %s) sweeps interval %s", os.getpid(), start
+                )
+                await prune_threads(agent, SYSTEM_USER, request)
         except Exception:
             logger.exception("scheduled prune failed; trying again next round")
-        await asyncio.sleep(settings.retention_interval_minutes * 60)
+        await asyncio.sleep(max((start + 1) * interval - time.time(), 0.0))
+
+
+async def take_lease(agent: LangGraphClient, interval: float, start: int) -> bool:
+    """Whether this worker sweeps the interval: of all who ask, exactly one creates its
+    lease, a system thread with an id derived from the interval (atomic on the Agent
+    Server). Leases are ordinary idle threads, pruned like any other once old."""
+    lease = str(uuid.uuid5(_LEASES, f"{interval}:{start}"))
+    try:
+        await agent.threads.create(
+            thread_id=lease,
+            metadata={"threadgate": "prune_lease", "interval": start},
+            if_exists="raise",
+            headers=as_user(SYSTEM_USER),
+        )
+    except ConflictError:
+        return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 
@@ -115,3 +116,26 @@ async def test_scheduled_retention_prunes_idle_threads_but_not_running_ones(
     finally:
         stop(proc)
     await wait_for_status(gateway, busy, {"completed"})
+
+
+async def test_the_scheduled_prune_sweeps_each_interval_once_across_replicas(stack: Stack):
+    """Two gateway processes, each pruning every 1.2 s: every interval is swept by one
+    of them, never by both (the lease is a thread created atomically on the Agent Server)."""
+    env = {
+        "THREADGATE_RETENTION_TTL_MINUTES": "600",
+        "THREADGATE_RETENTION_INTERVAL_MINUTES": "0.02",
+    }
+    names = [f"gateway-lease-{marker()}-{i}" for i in (1, 2)]
+    procs = [start_test_gateway(stack.agent_url, stack.logs, name, env=env)[0] for name in names]
+    try:
+        await asyncio.sleep(8)
+    finally:
+        for proc in procs:
+            stop(proc)
+    swept = [
+        re.findall(r"sweeps interval (\d+)", (stack.logs / f"{name}.log").read_text())
+        for name in names
+    ]
+    every = [int(i) for found in swept for i in found]
+    assert len(every) == len(set(every)), f"an interval was swept twice: {swept}"
+    assert len(every) >= 4, swept  # about 8 s / 1.2 s intervals, none skipped for long
