@@ -219,6 +219,12 @@ def hold_data_folder(folder: Path) -> IO[bytes]:
     return lock
 
 
+def last_line(data_folder: Path) -> str:
+    """The last line the agent server wrote to its log in `data_folder`."""
+    lines = (data_folder / "agent-server.log").read_text(errors="replace").splitlines()
+    return next((line for line in reversed(lines) if line.strip()), "(nothing)")
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -270,6 +276,9 @@ def main() -> int:
         return 1
     except StackError as exc:
         logger.error("%s", exc)
+        if procs == [] and "agent server exited" in str(exc):
+            # Its reason (a bad setting, say) is the last line of its log, under a traceback.
+            logger.error("the agent server said: %s", last_line(workdir / ".langgraph_api"))
         return 1
     except KeyboardInterrupt:
         logger.info("stopping; the agent server flushes its data to .langgraph_api/")

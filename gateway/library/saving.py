@@ -74,6 +74,8 @@ async def save_new(
     generated = f"wf-{key[:12] if key else uuid.uuid4().hex[:12]}"
     workflow_id = check_workflow_id(given, field) if given else generated
     plan = _compile(document, limits, workflow_id)  # before anything is written
+    if key is not None and await store.keyed_elsewhere(agent, user, workflow_id, key):
+        raise KeyReused(IDEMPOTENCY_KEY_FIELD)  # that key already saved another workflow
     if await store.exists(agent, user, workflow_id):
         # The common case, told before a document is written.
         return await _replayed(agent, user, workflow_id, key, document)

@@ -141,6 +141,17 @@ async def version_with_key(
     return _version(workflow_id, found[-1]) if found else None
 
 
+async def keyed_elsewhere(
+    agent: LangGraphClient, user: str, workflow_id: str, key: str
+) -> str | None:
+    """Another workflow whose latest version this (hashed) Idempotency-Key saved."""
+    found = await agent.assistants.search(
+        metadata={**LIBRARY_MARK, "idempotency_key": key}, limit=2, headers=as_user(user)
+    )
+    others = [str((a.get("metadata") or {}).get("workflow_id")) for a in found]
+    return next((other for other in others if other != workflow_id), None)
+
+
 async def list_latest(
     agent: LangGraphClient, user: str, *, limit: int, offset: int
 ) -> tuple[list[StoredVersion], int]:

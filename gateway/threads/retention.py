@@ -164,9 +164,7 @@ async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None
         start = int(time.time() // interval)
         try:
             if await take_lease(agent, interval, start):
-                logger.info(
-                    "scheduled prune: this worker (pid %s) sweeps interval %s", os.getpid(), start
-                )
+                logger.info("scheduled prune: pid %s sweeps interval %s", os.getpid(), start)
                 await prune_threads(agent, SYSTEM_USER, request)
         except Exception:
             logger.exception("scheduled prune failed; trying again next round")

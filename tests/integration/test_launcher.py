@@ -19,9 +19,12 @@ from tools.launcher import ROOT, free_port, wait_until_ok
 QUICKSTART = json.loads((ROOT / "examples" / "quickstart.json").read_text())
 
 
-def launch(tmp_path: Path, agent_port: int, gateway_port: int) -> subprocess.Popen[str]:
+def launch(
+    tmp_path: Path, agent_port: int, gateway_port: int, extra: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
+        **(extra or {}),
         "THREADGATE_AGENT_PORT": str(agent_port),
         "THREADGATE_PORT": str(gateway_port),
         "THREADGATE_DATA_DIR": str(tmp_path),
@@ -80,6 +83,17 @@ def test_a_busy_port_is_a_clear_error_not_a_silent_move(tmp_path: Path, busy: st
     assert proc.returncode == 1
     assert f"127.0.0.1:{taken} is in use" in output
     assert "Threadgate is up" not in output
+
+
+def test_a_key_setting_that_can_never_match_is_named_by_make_up(tmp_path: Path):
+    """The README's sha256sum recipe misread (its whole line pasted): the agent server
+    refuses to start, and `make up` says why, not only that it exited."""
+    pasted = {"alice": "sha256:" + "ab" * 32 + "  -"}
+    proc = launch(tmp_path, free_port(), free_port(), {"THREADGATE_API_KEYS": json.dumps(pasted)})
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 1, output
+    assert "the agent server said: RuntimeError: Threadgate auth settings" in output
+    assert "the key of user 'alice'" in output and "ab" * 32 not in output
 
 
 def test_a_busy_gateway_port_starts_nothing(tmp_path: Path):

@@ -135,6 +135,21 @@ async def test_a_retried_save_with_its_idempotency_key_returns_what_it_saved(
         assert reused.json()["details"]["field"] == "Idempotency-Key"
         reused_create = await clients[0].post("/api/workflows", json=other, headers=key)
         assert reused_create.json()["error"] == "idempotency_key_reused"
+        # ... also for a document naming another workflow (while the first is unchanged).
+        fresh_key = {"Idempotency-Key": f"fresh-{workflow_id}"}
+        made = await clients[0].post(
+            "/api/workflows",
+            json={"workflow_json": document(f"{workflow_id}-a", 1)},
+            headers=fresh_key,
+        )
+        assert made.status_code == 201, made.text
+        elsewhere = await clients[1].post(
+            "/api/workflows",
+            json={"workflow_json": document(f"{workflow_id}-b", 1)},
+            headers=fresh_key,
+        )
+        assert (elsewhere.status_code, elsewhere.json()["error"]) == (422, "idempotency_key_reused")
+        assert (await clients[1].get(f"/api/workflows/{workflow_id}-b")).status_code == 404
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 
