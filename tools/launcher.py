@@ -88,6 +88,10 @@ def agent_server_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
+# Runs the embedded Agent Server works on at once (THREADGATE_AGENT_JOBS).
+DEFAULT_AGENT_JOBS = 10
+
+
 def start_agent_server(
     *,
     host: str,
@@ -97,8 +101,10 @@ def start_agent_server(
     env: Mapping[str, str] | None = None,
     timeout: float = 90,
     config: Path = ROOT / "langgraph.json",
+    jobs: int = DEFAULT_AGENT_JOBS,
 ) -> subprocess.Popen[bytes]:
-    """`langgraph dev` on exactly host:port, keeping its data in `workdir/.langgraph_api`."""
+    """`langgraph dev` on exactly host:port, keeping its data in `workdir/.langgraph_api`,
+    running up to `jobs` runs at once."""
     require_free(host, port, "agent server", "THREADGATE_AGENT_PORT")
     command = [
         str(BIN / "langgraph"),
@@ -111,6 +117,9 @@ def start_agent_server(
         str(port),
         "--config",
         str(config),
+        # `langgraph dev` runs one run at a time unless told (its --help says 10).
+        "--n-jobs-per-worker",
+        str(jobs),
     ]
     proc = subprocess.Popen(
         command,
@@ -253,7 +262,14 @@ def main() -> int:
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
         logger.info("its log: %s", server_log.name)
         procs.append(
-            start_agent_server(host=host, port=agent_port, workdir=workdir, log=server_log, env=env)
+            start_agent_server(
+                host=host,
+                port=agent_port,
+                workdir=workdir,
+                log=server_log,
+                env=env,
+                jobs=int(given.get("THREADGATE_AGENT_JOBS", DEFAULT_AGENT_JOBS)),
+            )
         )
         logger.info("starting the gateway on http://%s:%s", host, gateway_port)
         procs.append(start_gateway(host=host, port=gateway_port, agent_url=agent_url, env=env))

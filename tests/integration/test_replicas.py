@@ -64,3 +64,21 @@ async def test_paused_from_one_replica_while_the_other_streams(stack: Stack, sec
     assert 1 <= done < 4
     # The steps after the pause never ran.
     assert stack.model.calls_mentioning(f"{tag} do part 4") == 0
+
+
+async def test_the_embedded_agent_server_runs_workflows_side_by_side(
+    gateway: httpx.AsyncClient, sdk: LangGraphClient
+):
+    """`langgraph dev` runs one run at a time unless told otherwise; the launcher gives it
+    THREADGATE_AGENT_JOBS (10): three slow workflows are seen running at the same moment."""
+    tag = marker()
+    threads = await asyncio.gather(
+        *(start(gateway, react_flow(f"{tag}{i}", steps=1, slow=3)) for i in range(3))
+    )
+    deadline = asyncio.get_running_loop().time() + 20
+    most = 0
+    while most < 3:
+        assert asyncio.get_running_loop().time() < deadline, f"at most {most} ran at once"
+        runs = await asyncio.gather(*(sdk.runs.list(t) for t in threads))
+        most = max(most, sum(r["status"] == "running" for found in runs for r in found))
+        await asyncio.sleep(0.2)
