@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.execute
 	$(BIN)/python -m bench.streams
+	$(BIN)/python -m bench.concurrency
 
 # Reliability (not a test): workflows through 100 Agent Server and 100 gateway restarts.
 soak: $(STAMP)

@@ -7,6 +7,7 @@ import json
 import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +137,23 @@ def start_test_agent_server(
         except StackError as exc:
             raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc
     return proc, f"http://{HOST}:{port}"
+
+
+@contextmanager
+def stack_of_its_own(
+    workdir: Path, model: FakeOpenAI | None, env: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    """An Agent Server and a gateway with settings of their own (a lower cap, say), both
+    stopped on leaving, the Agent Server also when the gateway fails to start."""
+    agent, agent_url = start_test_agent_server(workdir, model, env=env)
+    try:
+        gateway, gateway_url = start_test_gateway(agent_url, workdir, "gateway", env)
+        try:
+            yield agent_url, gateway_url
+        finally:
+            stop(gateway)
+    finally:
+        stop(agent)
 
 
 @pytest.fixture(scope="session")

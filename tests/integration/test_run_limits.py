@@ -13,7 +13,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.errors import RateLimitError
 
 from tests.fake_openai import FakeOpenAI
-from tests.integration.conftest import start_test_agent_server, start_test_gateway
+from tests.integration.conftest import stack_of_its_own
 from tests.integration.helpers import (
     ALICE,
     ALICE_KEY,
@@ -24,7 +24,6 @@ from tests.integration.helpers import (
     stream_frames,
     wait_for_status,
 )
-from tools.launcher import stop
 
 CAP = {"THREADGATE_MAX_ACTIVE_RUNS_PER_USER": "2"}
 EXECUTE = "/api/workflow/execute"
@@ -44,13 +43,10 @@ class Capped:
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Capped]:
     workdir = tmp_path_factory.mktemp("capped-agent-server")
     model = FakeOpenAI().start()
-    agent, agent_url = start_test_agent_server(workdir, model, env=CAP)
-    gateway, gateway_url = start_test_gateway(agent_url, workdir, "capped-gateway", CAP)
     try:
-        yield Capped(agent_url=agent_url, gateway_url=gateway_url)
+        with stack_of_its_own(workdir, model, CAP) as (agent_url, gateway_url):
+            yield Capped(agent_url=agent_url, gateway_url=gateway_url)
     finally:
-        stop(gateway)
-        stop(agent)
         model.stop()
 
 

@@ -12,9 +12,8 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
 
-from tests.integration.conftest import start_test_agent_server, start_test_gateway
+from tests.integration.conftest import stack_of_its_own
 from tests.integration.helpers import ALICE, ALICE_KEY, BOB, marker
-from tools.launcher import stop
 
 CAP = 2
 LIMITS = {"THREADGATE_MAX_SCHEDULES_PER_USER": str(CAP)}
@@ -23,14 +22,8 @@ LIMITS = {"THREADGATE_MAX_SCHEDULES_PER_USER": str(CAP)}
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """An Agent Server and a gateway that allow two schedules per user."""
-    workdir = tmp_path_factory.mktemp("capped")
-    agent, agent_url = start_test_agent_server(workdir, None, env=LIMITS)
-    gateway, gateway_url = start_test_gateway(agent_url, workdir, "gateway", LIMITS)
-    try:
-        yield agent_url, gateway_url
-    finally:
-        stop(gateway)
-        stop(agent)
+    with stack_of_its_own(tmp_path_factory.mktemp("capped"), None, LIMITS) as urls:
+        yield urls
 
 
 @pytest.fixture
