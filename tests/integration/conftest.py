@@ -161,17 +161,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One Agent Server whose model is a loopback fake OpenAI endpoint, and one gateway."""
     workdir = tmp_path_factory.mktemp("agent-server")
     model = FakeOpenAI().start()
-    agent, agent_url = start_test_agent_server(workdir, model)
     # Request lines on, so a failing test's gateway log shows each request (and the
     # request-id tests can find them); other gateways run with the default, off.
-    gateway, gateway_url = start_test_gateway(
-        agent_url, workdir, "gateway", {"THREADGATE_REQUEST_LOGS": "true"}
-    )
+    logged = {"THREADGATE_REQUEST_LOGS": "true"}
     try:
-        yield Stack(agent_url=agent_url, gateway_url=gateway_url, model=model, logs=workdir)
+        with stack_of_its_own(workdir, model, logged) as (agent_url, gateway_url):
+            yield Stack(agent_url=agent_url, gateway_url=gateway_url, model=model, logs=workdir)
     finally:
-        stop(gateway)
-        stop(agent)
         model.stop()
 
 
