@@ -259,7 +259,10 @@ def main() -> int:
         logs.append(hold_data_folder(workdir / ".langgraph_api"))
         server_log = (workdir / ".langgraph_api" / "agent-server.log").open("ab")
         logs.append(server_log)
+        # Another langgraph.json (one that allows loopback webhooks, say) for development.
+        config = Path(given.get("THREADGATE_AGENT_CONFIG", ROOT / "langgraph.json")).resolve()
         logger.info("starting the agent server (langgraph dev, in-memory) on %s", agent_url)
+        logger.info("its configuration: %s", config)
         logger.info("its log: %s", server_log.name)
         procs.append(
             start_agent_server(
@@ -269,6 +272,7 @@ def main() -> int:
                 log=server_log,
                 env=env,
                 jobs=int(given.get("THREADGATE_AGENT_JOBS", DEFAULT_AGENT_JOBS)),
+                config=config,
             )
         )
         logger.info("starting the gateway on http://%s:%s", host, gateway_port)

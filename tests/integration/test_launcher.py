@@ -85,6 +85,24 @@ def test_a_busy_port_is_a_clear_error_not_a_silent_move(tmp_path: Path, busy: st
     assert "Threadgate is up" not in output
 
 
+def test_make_up_runs_the_agent_server_with_the_configuration_it_is_given(tmp_path: Path):
+    """THREADGATE_AGENT_CONFIG: e.g. a copy of langgraph.json allowing loopback webhooks."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT) if d == "." else d for d in config["dependencies"]]
+    config["webhooks"]["url"].update(disable_loopback=False, require_https=False)
+    dev = tmp_path / "langgraph.dev.json"
+    dev.write_text(json.dumps(config))
+    gateway_port = free_port()
+    proc = launch(tmp_path, free_port(), gateway_port, {"THREADGATE_AGENT_CONFIG": str(dev)})
+    try:
+        wait_until_ok(f"http://127.0.0.1:{gateway_port}/readyz", proc, "the stack", timeout=90)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, output
+    assert f"its configuration: {dev}" in output
+
+
 def test_a_key_setting_that_can_never_match_is_named_by_make_up(tmp_path: Path):
     """The README's sha256sum recipe misread (its whole line pasted): the agent server
     refuses to start, and `make up` says why, not only that it exited."""

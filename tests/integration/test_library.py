@@ -201,6 +201,9 @@ async def test_a_finished_run_saved_as_a_new_workflow(gateway: httpx.AsyncClient
 
     generated = await gateway.post(f"/api/threads/{thread_id}/save-as-workflow", json={})
     assert generated.status_code == 201 and generated.json()["workflow_id"].startswith("wf-")
+    # Every field is optional, so is the body (`curl -X POST` with no `-d`).
+    bodiless = await gateway.post(f"/api/threads/{thread_id}/save-as-workflow")
+    assert bodiless.status_code == 201, bodiless.text
 
 
 async def test_a_saved_workflows_own_retry_setting_holds_when_run_by_id(

@@ -148,12 +148,14 @@ async def forget_workflow(
 )
 async def save_thread_as_workflow(
     thread_id: ThreadIdPath,
-    request: SaveThreadRequest,
     agent: AgentDep,
     user: CurrentUser,
     settings: SettingsDep,
+    request: SaveThreadRequest | None = None,
 ) -> SavedWorkflow:
-    """Save the workflow this thread ran (its plan) as a new library workflow."""
+    """Save the workflow this thread ran (its plan) as a new library workflow; every
+    field of the body is optional, and so is the body."""
+    request = request or SaveThreadRequest()
     return await from_thread.save_thread_as_workflow(
         agent,
         user.id,
