@@ -22,19 +22,17 @@ import os
 import platform
 import secrets
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.stack import HOST, USER_KEY, BenchStack
+from bench.stack import BenchStack, bench_stack
 from tests.fake_openai import FakeOpenAI
-from tools.launcher import DEFAULT_AGENT_JOBS, free_port, start_agent_server, start_gateway, stop
+from tools.launcher import DEFAULT_AGENT_JOBS
 
 MODEL_DELAY = 2.0  # seconds the model takes to answer the step
 SIZES = (6, 10)  # workflows started at once
@@ -46,46 +44,14 @@ WORKFLOW_TIMEOUT = 120.0  # seconds one workflow may take before the run is aban
 RESULTS = Path(__file__).parent / "results"
 
 
-@contextmanager
-def stack_with_jobs(jobs: int, model: FakeOpenAI) -> Iterator[BenchStack]:
-    """An Agent Server running up to `jobs` runs at once, its model the loopback fake,
-    and a gateway in front of it (as `bench.stack.bench_stack`, with the jobs chosen)."""
-    service_key = secrets.token_urlsafe(32)
-    env = {
-        "THREADGATE_SERVICE_KEY": service_key,
+def stack_with_jobs(jobs: int, model: FakeOpenAI) -> AbstractContextManager[BenchStack]:
+    """`bench.stack.bench_stack` running up to `jobs` runs at once, its model the fake."""
+    fake = {
         "THREADGATE_MODEL": "openai:fake-model",
         "OPENAI_BASE_URL": model.base_url,
         "OPENAI_API_KEY": "unused",
     }
-    with tempfile.TemporaryDirectory(prefix="threadgate-bench-") as tmp, ExitStack() as logs:
-        workdir = Path(tmp)
-        agent_port, gateway_port = free_port(HOST), free_port(HOST)
-        agent_log = logs.enter_context((workdir / "agent-server.log").open("wb"))
-        gateway_log = logs.enter_context((workdir / "gateway.log").open("wb"))
-        agent = start_agent_server(
-            host=HOST, port=agent_port, workdir=workdir, log=agent_log, env=env, jobs=jobs
-        )
-        try:
-            gateway = start_gateway(
-                host=HOST,
-                port=gateway_port,
-                agent_url=f"http://{HOST}:{agent_port}",
-                log=gateway_log,
-                env={**env, "THREADGATE_API_KEYS": json.dumps({"bench": USER_KEY})},
-            )
-            try:
-                yield BenchStack(
-                    agent_url=f"http://{HOST}:{agent_port}",
-                    gateway_url=f"http://{HOST}:{gateway_port}",
-                    gateway_pid=gateway.pid,
-                    agent_pid=agent.pid,
-                    service_key=service_key,
-                    workdir=workdir,
-                )
-            finally:
-                stop(gateway)
-        finally:
-            stop(agent)
+    return bench_stack(fake, jobs=jobs)
 
 
 async def one_workflow(gw: httpx.AsyncClient, delay: float) -> float:

@@ -7,14 +7,14 @@ import secrets
 import statistics
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tools.launcher import free_port, start_agent_server, start_gateway, stop
+from tools.launcher import DEFAULT_AGENT_JOBS, free_port, start_agent_server, start_gateway, stop
 
 HOST = "127.0.0.1"
 USER_KEY = "bench-" + secrets.token_hex(8)
@@ -41,40 +41,46 @@ class BenchStack:
 
 
 @contextmanager
-def bench_stack(extra_env: dict[str, str] | None = None) -> Iterator[BenchStack]:
+def bench_stack(
+    extra_env: dict[str, str] | None = None, jobs: int = DEFAULT_AGENT_JOBS
+) -> Iterator[BenchStack]:
+    """An Agent Server running up to `jobs` runs at once (offline model unless
+    `extra_env` names another) and a gateway in front of it; both stopped on leaving,
+    the Agent Server also when the gateway fails to start."""
     service_key = secrets.token_urlsafe(32)
     env = {
         "THREADGATE_SERVICE_KEY": service_key,
         "THREADGATE_MODEL": "offline",
         **(extra_env or {}),
     }
-    with tempfile.TemporaryDirectory(prefix="threadgate-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="threadgate-bench-") as tmp, ExitStack() as logs:
         workdir = Path(tmp)
         agent_port, gateway_port = free_port(HOST), free_port(HOST)
-        log = (workdir / "agent-server.log").open("wb")
-        agent = start_agent_server(host=HOST, port=agent_port, workdir=workdir, log=log, env=env)
-        gateway_env = {
-            **env,
-            "THREADGATE_API_KEYS": json.dumps({"bench": USER_KEY}),
-        }
-        gateway = start_gateway(
-            host=HOST,
-            port=gateway_port,
-            agent_url=f"http://{HOST}:{agent_port}",
-            log=(workdir / "gateway.log").open("wb"),
-            env=gateway_env,
+        agent_log = logs.enter_context((workdir / "agent-server.log").open("wb"))
+        gateway_log = logs.enter_context((workdir / "gateway.log").open("wb"))
+        agent = start_agent_server(
+            host=HOST, port=agent_port, workdir=workdir, log=agent_log, env=env, jobs=jobs
         )
         try:
-            yield BenchStack(
+            gateway = start_gateway(
+                host=HOST,
+                port=gateway_port,
                 agent_url=f"http://{HOST}:{agent_port}",
-                gateway_url=f"http://{HOST}:{gateway_port}",
-                gateway_pid=gateway.pid,
-                agent_pid=agent.pid,
-                service_key=service_key,
-                workdir=workdir,
+                log=gateway_log,
+                env={**env, "THREADGATE_API_KEYS": json.dumps({"bench": USER_KEY})},
             )
+            try:
+                yield BenchStack(
+                    agent_url=f"http://{HOST}:{agent_port}",
+                    gateway_url=f"http://{HOST}:{gateway_port}",
+                    gateway_pid=gateway.pid,
+                    agent_pid=agent.pid,
+                    service_key=service_key,
+                    workdir=workdir,
+                )
+            finally:
+                stop(gateway)
         finally:
-            stop(gateway)
             stop(agent)
 
 
