@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Literal
 
 import httpx
@@ -16,6 +18,8 @@ from gateway.agent.together import together
 from gateway.threads.progress import search_filter, thread_progress
 
 logger = logging.getLogger(__name__)
+# The search and the count above: each 500 may close its connection.
+_CLOSED_BY_THE_FAILURE = 2
 
 # The most threads read to filter by status here, when the Agent Server cannot.
 FALLBACK_SCAN = 2_000
@@ -67,13 +71,20 @@ async def search_threads(
 
     matching = []
     for page_start in range(0, FALLBACK_SCAN, 100):
-        try:
-            page = await page_at(page_start)
-        except httpx.ReadError:
-            # The Agent Server closes a connection it answered 500 on; the pool may hand
-            # that one out before noticing. One retry takes a fresh one.
-            page = await page_at(page_start)
+        page = await _past_closed_connections(partial(page_at, page_start))
         matching += [t for t in page if thread_progress(t).status == status]
         if len(page) < 100:
             break
     return matching[offset : offset + limit], len(matching)
+
+
+async def _past_closed_connections(call: Callable[[], Awaitable[list[Thread]]]) -> list[Thread]:
+    """The Agent Server closes a connection it answered 500 on, and the pool may hand one
+    out before noticing: both calls that failed above may have left one. A fresh try
+    for each, then one that counts."""
+    for _ in range(_CLOSED_BY_THE_FAILURE):
+        try:
+            return await call()
+        except httpx.ReadError:
+            continue
+    return await call()
