@@ -7,11 +7,15 @@ Two kinds of caller are admitted:
 - a user's own script or frontend (`langgraph-sdk`, `useStream`), with the same API
   key (`x-api-key`) or bearer token the gateway accepts, checked by the same code.
 
-Threads, runs, crons and library assistants are stamped with their owner and every
-access is filtered by it; store items live under the owner's namespace; the graph's
-own assistant is read-only; the per-user caps and the cron rule (`agents.limits`) are
-checked here, where SDK scripts meet them too. Anything no handler below allows is
-refused, since the platform allows what has no handler.
+A caller acts in their own space or, naming a team (`x-threadgate-team`), in the
+team's (`agents.teams`): the identity the server sees is the space's owner label (the
+user id, or `team:<name>`), so threads, runs, crons and library assistants are stamped
+with it and every access is filtered by that one equality; store items live under its
+namespace. In a team, each action also needs the caller's role to allow it, and an
+approval marked four-eyes cannot be answered by whoever started the run. The graph's
+own assistant is read-only; the caps and the cron rule (`agents.limits`) are checked
+here, where SDK scripts meet them too. Anything no handler below allows is refused,
+since the platform allows what has no handler.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from functools import cache
 from typing import Any
 
 from langgraph_sdk import Auth
+from langgraph_sdk.errors import NotFoundError
 from pydantic import ValidationError
 
 from agents.contract import (
+    AUDIT,
     GRAPH_ID,
     LIBRARY_MARK,
     SERVICE_KEY_ENV,
@@ -46,7 +52,20 @@ from agents.limits import (
     refuse_past_active_run_limit,
     refuse_past_schedule_limit,
 )
-from agents.loopback import system_assistants
+from agents.loopback import loopback, system_assistants
+from agents.teams import (
+    ROLE_HEADER,
+    TEAM_HEADER,
+    Ability,
+    NotAMember,
+    Role,
+    may,
+    refusal,
+    role_in,
+    team_owner,
+    team_settings,
+    valid_team_name,
+)
 
 auth = Auth()
 
@@ -61,6 +80,7 @@ def _check_settings_at_start() -> None:
     Server when it loads this module, with the reason, not at the first request."""
     try:
         _verifier()
+        team_settings()
     except ValidationError as exc:
         problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
         raise RuntimeError(f"Threadgate auth settings: {problems}") from None
@@ -71,6 +91,9 @@ _check_settings_at_start()
 
 # What marks the assistants the server made for its graphs (everyone reads those).
 SYSTEM_MARK = "created_by"
+# Who started a thread or run, and who created a schedule (in a team: which member).
+STARTED_BY = "started_by"
+CREATED_BY = "created_by"
 
 
 def _refuse(detail: str) -> Auth.exceptions.HTTPException:
@@ -83,8 +106,11 @@ def _header(headers: dict[bytes, bytes], name: str) -> str:
 
 
 @auth.authenticate
-async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDict:
+async def authenticate(headers: dict[bytes, bytes]) -> dict[str, Any]:
+    """The caller's identity is the owner label of the space they act in; `person` is
+    who they are, `team` and `role` say in which team and as what (absent: their own)."""
     presented = headers.get(SERVICE_KEY_HEADER.encode())
+    team = _header(headers, TEAM_HEADER).strip() or None
     if presented is not None:
         expected = os.environ.get(SERVICE_KEY_ENV, "").encode()
         # With no key configured the gateway's path is closed: fail closed.
@@ -93,14 +119,93 @@ async def authenticate(headers: dict[bytes, bytes]) -> Auth.types.MinimalUserDic
         user = _header(headers, USER_HEADER)
         if not valid_user_id(user):
             raise _refuse("a user identity is required")
-        return {"identity": user}
+        if team is None or user == SYSTEM_USER:
+            return {"identity": user, "person": user}
+        # The gateway checked membership (with the user's token, which only it saw).
+        role = _header(headers, ROLE_HEADER)
+        if not valid_team_name(team) or role not in Role.__members__.values():
+            raise _refuse("a team needs a valid name and role")
+        return _in_team(user, team, Role(role))
     scheme, _, token = _header(headers, "authorization").strip().partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else ""
     try:
-        user = await _verifier().verify(_header(headers, "x-api-key") or None, bearer or None)
+        user, claims = await _verifier().identify(
+            _header(headers, "x-api-key") or None, bearer or None
+        )
     except InvalidCredentials as exc:
         raise _refuse(str(exc)) from None
-    return {"identity": user}
+    if team is None:
+        return {"identity": user, "person": user}
+    try:
+        return _in_team(user, team, role_in(team, user, claims))
+    except NotAMember as exc:
+        raise _forbidden(str(exc)) from None
+
+
+def _in_team(user: str, team: str, role: Role) -> dict[str, Any]:
+    return {"identity": team_owner(team), "person": user, "team": team, "role": role.value}
+
+
+def _forbidden(detail: str) -> Auth.exceptions.HTTPException:
+    # The gateway passes a 403 that starts with "forbidden:" on to its caller unchanged.
+    return Auth.exceptions.HTTPException(status_code=403, detail=f"forbidden: {detail}")
+
+
+def _caller(ctx: Auth.types.AuthContext, field: str) -> Any:
+    # What `authenticate` returned beside the identity (the server's user proxy has `get`).
+    return getattr(ctx.user, "get", lambda _: None)(field)
+
+
+def _person(ctx: Auth.types.AuthContext) -> str:
+    return str(_caller(ctx, "person") or ctx.user.identity)
+
+
+def _require(ctx: Auth.types.AuthContext, ability: Ability) -> None:
+    """In a team, refuse what the caller's role does not allow (their own space: all)."""
+    team, role = _caller(ctx, "team"), _caller(ctx, "role")
+    if team is not None and not may(Role(role), ability):
+        raise _forbidden(refusal(ability, team, Role(role)))
+
+
+_READS = {"read", "search", "get", "list_namespaces"}
+
+
+def _ability(ctx: Auth.types.AuthContext, value: Any) -> Ability:
+    """What this resource and action needs (answering an approval is a run that resumes
+    with a command; every other run is the operator's)."""
+    if ctx.action in _READS:
+        return Ability.READ
+    if ctx.action == "delete" and ctx.resource in ("threads", "assistants"):
+        return Ability.DELETE
+    if ctx.action == "create_run" and _answers(value):
+        return Ability.APPROVE
+    return Ability.RUN
+
+
+def _answers(value: Any) -> bool:
+    kwargs = value.get("kwargs") if isinstance(value, dict) else None
+    command = kwargs.get("command") if isinstance(kwargs, dict) else None
+    return isinstance(command, dict) and command.get("resume") is not None
+
+
+async def _refuse_own_approval(person: str, thread_id: Any) -> None:
+    """Four-eyes: an approval step marked so is not answered by whoever started the
+    thread or the run that reached it. Read in process, as the caller (who may read it)."""
+    client = loopback()
+    try:
+        thread = await client.threads.get(str(thread_id))
+    except NotFoundError:
+        return  # not found or not theirs: the server's own check answers that
+    asks = [i.get("value") for items in (thread.get("interrupts") or {}).values() for i in items]
+    if not any(isinstance(ask, dict) and ask.get("four_eyes") for ask in asks):
+        return
+    starters = {(thread.get("metadata") or {}).get(STARTED_BY)}
+    latest_run = await client.runs.list(str(thread_id), limit=1)
+    starters |= {(run.get("metadata") or {}).get(STARTED_BY) for run in latest_run}
+    if person in starters:
+        raise _forbidden(
+            "four_eyes: this approval must be answered by someone other than who started the run"
+        )
 
 
 @auth.on
@@ -116,6 +221,7 @@ async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Au
     """Users create assistants only as their own library workflows: of the workflow
     graph, marked, and with the id derived from their own identity and the workflow's,
     so nobody can take the id another user's workflow will have."""
+    _require(ctx, Ability.RUN)
     user = ctx.user.identity
     metadata = value.get("metadata")
     if not isinstance(metadata, dict):
@@ -141,6 +247,7 @@ async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Au
 async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
     """A new version of one's own library workflow. Moving "latest" back is refused:
     a rollback adds a version, so the latest version is always the highest."""
+    _require(ctx, Ability.RUN)
     user = ctx.user.identity
     if value.get("version") is not None:
         raise Auth.exceptions.HTTPException(
@@ -162,6 +269,7 @@ async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.t
 
 @auth.on.assistants.delete
 async def delete_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
+    _require(ctx, Ability.DELETE)
     return {"owner": ctx.user.identity}
 
 
@@ -171,6 +279,7 @@ async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types
     own library workflows."""
     if str(value.get("assistant_id")) in await system_assistants():
         return None
+    _require(ctx, Ability.READ)
     return {"owner": ctx.user.identity}
 
 
@@ -178,32 +287,51 @@ async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types
 async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
     """One's own library workflows (filters are ANDed: the graph's own assistant,
     which has no owner, is read by id)."""
+    _require(ctx, Ability.READ)
     return {"owner": ctx.user.identity}
 
 
 @auth.on.store
 async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Store items live under a namespace that starts with their owner's id."""
+    """Store items live under a namespace that starts with their owner's label. The
+    audit trail under it is written by the gateway's system identity alone."""
     user = ctx.user.identity
     if user == SYSTEM_USER:
         return
     namespace = tuple(value.get("namespace") or ())
     if not namespace or namespace[0] != namespace_label(user):
         raise Auth.exceptions.HTTPException(status_code=403, detail="not your namespace")
+    ability = _ability(ctx, value)
+    if ability is not Ability.READ and namespace[1 : 1 + len(AUDIT)] == AUDIT:
+        raise _forbidden("the audit trail is written by the gateway alone")
+    _require(ctx, ability)
 
 
 @auth.on.threads
 async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
-    """Threads and their runs: stamp the owner on writes, filter every access by it.
-    A new run past the user's active-run cap is refused (429, with Retry-After)."""
-    if ctx.action == "create_run" and ctx.user.identity != SYSTEM_USER:
+    """Threads and their runs: stamp the owner (and who started it) on writes, filter
+    every access by the owner. A new run past the space's active-run cap is refused
+    (429, with Retry-After); so is answering a four-eyes approval one started."""
+    if ctx.user.identity == SYSTEM_USER:
+        return None
+    ability = _ability(ctx, value)
+    _require(ctx, ability)
+    if ability is Ability.APPROVE:
+        await _refuse_own_approval(_person(ctx), value.get("thread_id"))
+    if ctx.action == "create_run":
         await refuse_past_active_run_limit(ctx.user.identity)
+    if isinstance(value, dict) and ctx.action in ("create", "create_run"):
+        _metadata(value)[STARTED_BY] = _person(ctx)
+    if ctx.action == "update" and STARTED_BY in _metadata(value):
+        raise _forbidden(f"metadata.{STARTED_BY} is recorded by the server")
     return _owner_only(ctx, value)
 
 
 @auth.on.crons
 async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     """Crons (schedules): the same rule as threads."""
+    if ctx.user.identity != SYSTEM_USER:
+        _require(ctx, _ability(ctx, value))
     if isinstance(value, dict) and value.get("end_time") and _in_memory_runtime():
         # runtime-inmem keeps end_time as the string it was sent and then compares it
         # with a datetime: the scheduler's loop fails, and no cron of anyone fires.
@@ -217,6 +345,7 @@ async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Filte
             refuse_bad_cron(value.get("schedule"))
         if ctx.action == "create":
             await refuse_past_schedule_limit(ctx.user.identity)
+            _metadata(value)[CREATED_BY] = _person(ctx)
     return _owner_only(ctx, value)
 
 
@@ -225,15 +354,22 @@ def _in_memory_runtime() -> bool:
     return os.environ.get("LANGGRAPH_RUNTIME_EDITION", "inmem") == "inmem"
 
 
+def _metadata(value: Any) -> dict[str, Any]:
+    """The metadata of a write, made if absent. In place: the server keeps its own
+    reference to this dict."""
+    if not isinstance(value, dict):
+        return {}
+    metadata = value.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = value["metadata"] = {}
+    return metadata
+
+
 def _owner_only(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType | None:
     user = ctx.user.identity
     if user == SYSTEM_USER:
         return None
-    if isinstance(value, dict) and ctx.action in ("create", "create_run", "update"):
-        # In place: the server keeps its own reference to this dict. Overwrites any
-        # owner the client tried to set.
-        metadata = value.get("metadata")
-        if not isinstance(metadata, dict):
-            metadata = value["metadata"] = {}
-        metadata["owner"] = user
+    if ctx.action in ("create", "create_run", "update"):
+        # Overwrites any owner the client tried to set.
+        _metadata(value)["owner"] = user
     return {"owner": user}

@@ -49,6 +49,8 @@ class PlanStep(TypedDict):
     type: StepType
     title: str
     prompt: str
+    # An approval whose starter may not answer it (agents.auth refuses them).
+    four_eyes: NotRequired[bool]
 
 
 class TokenUsage(TypedDict):
@@ -87,6 +89,14 @@ def namespace_label(identity: str) -> str:
 
 
 PAUSE_REQUESTS = ("threadgate", "pause_requests")
+# The audit trail of a space: one item per action, under a namespace per day, written
+# by the gateway's system identity alone (members read it).
+AUDIT = ("threadgate", "audit")
+
+
+def audit_namespace(owner: str, day: str | None = None) -> tuple[str, ...]:
+    """The audit trail of the owner's space; with `day` (YYYY-MM-DD), that day's events."""
+    return (namespace_label(owner), *AUDIT, *((day,) if day else ()))
 
 
 def pause_namespace(owner: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.contract import RESERVED_PREFIX
+from agents.teams import TEAM_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +101,10 @@ class CredentialSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _usable_api_keys(self) -> CredentialSettings:
-        if any(user.startswith(RESERVED_PREFIX) for user in self.api_keys):
+        if reserved := [u for u in self.api_keys if u.startswith((RESERVED_PREFIX, TEAM_PREFIX))]:
             raise ValueError(
-                f"THREADGATE_API_KEYS: user ids starting with '{RESERVED_PREFIX}' are reserved"
+                f"THREADGATE_API_KEYS: user ids starting with '{RESERVED_PREFIX}' or "
+                f"'{TEAM_PREFIX}' are reserved: {reserved!r}"
             )
         if bad := [user for user in self.api_keys if not valid_user_id(user)]:
             raise ValueError(
@@ -203,7 +205,13 @@ class CredentialVerifier:
         )
 
     async def verify(self, api_key: str | None, bearer: str | None) -> str:
-        """The user id; raises `InvalidCredentials` with a message safe to show.
+        """The user id; raises `InvalidCredentials` with a message safe to show."""
+        return (await self.identify(api_key, bearer))[0]
+
+    async def identify(
+        self, api_key: str | None, bearer: str | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The user id and, for a JWT, its verified claims (a teams claim is read there).
 
         A bearer token wins over `x-api-key`: LangGraph SDK clients add an `x-api-key`
         from LANGSMITH_API_KEY on their own, next to the token the user meant.
@@ -213,16 +221,19 @@ class CredentialVerifier:
             raise InvalidCredentials("credentials required: an X-API-Key header or a bearer token")
         if not presented.isascii() or not presented.isprintable():
             raise InvalidCredentials("malformed credential")
+        claims: dict[str, Any] | None = None
         if bearer and self.settings.jwt_configured and bearer.count(".") == 2:
-            user = await self._by_jwt(bearer)
+            claims = await self._by_jwt(bearer)
+            user = claims[self.settings.jwt_user_claim]
         else:
             user = self._by_api_key(presented)
-        if user.startswith(RESERVED_PREFIX):
-            # The Agent Server lets the system identity see every user's threads.
+        if user.startswith((RESERVED_PREFIX, TEAM_PREFIX)):
+            # The Agent Server lets the system identity see every user's threads, and a
+            # team's owner label would make its bearer act as the team.
             raise InvalidCredentials("this user id is reserved")
         if not valid_user_id(user):
             raise InvalidCredentials("the user id must be printable ASCII, 1-200 characters")
-        return user
+        return user, claims
 
     def _by_api_key(self, presented: str) -> str:
         digest = HASHED + hashlib.sha256(presented.encode()).hexdigest()
@@ -236,7 +247,7 @@ class CredentialVerifier:
             raise InvalidCredentials("invalid API key")
         return found
 
-    async def _by_jwt(self, token: str) -> str:
+    async def _by_jwt(self, token: str) -> dict[str, Any]:
         settings = self.settings
         try:
             kid = jwt.get_unverified_header(token).get("kid")
@@ -259,4 +270,4 @@ class CredentialVerifier:
         user = claims.get(settings.jwt_user_claim)
         if not isinstance(user, str) or not user:
             raise InvalidCredentials(f"token has no usable '{settings.jwt_user_claim}' claim")
-        return user
+        return dict(claims)

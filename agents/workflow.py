@@ -196,7 +196,9 @@ async def run_approval(state: WorkflowState) -> dict[str, Any]:
     assert step is not None, "route() only sends threads with a pending step here"
     done = len(state.get("completed", []))
     get_stream_writer()(_progress_event("step_started", state, step, done))
-    answer = interrupt({"step_id": step["id"], "title": step["title"], "question": step["prompt"]})
+    ask = {"step_id": step["id"], "title": step["title"], "question": step["prompt"]}
+    # The Agent Server's auth reads this to refuse the run's starter as its answerer.
+    answer = interrupt({**ask, "four_eyes": True} if step.get("four_eyes") else ask)
     approved = bool(answer.get("approved")) if isinstance(answer, dict) else bool(answer)
     comment = str(answer.get("comment") or "") if isinstance(answer, dict) else ""
     verdict = "approved" if approved else "rejected"

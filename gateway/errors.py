@@ -29,6 +29,15 @@ class NotFound(Refusal):
         super().__init__("not_found", f"{what} '{ident}' not found", {"id": ident})
 
 
+class Forbidden(Refusal):
+    """The caller is not a member of the team they named, their role there does not
+    allow the action (the message names the role needed), or a four-eyes approval is
+    theirs to leave to someone else."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__("forbidden", message, details)
+
+
 class Conflict(Refusal):
     """Not possible in the present state: a busy thread, a workflow id taken, a cap reached."""
 

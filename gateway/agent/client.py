@@ -1,6 +1,7 @@
 """The one Agent Server client of this process, and who each call acts for.
 
-Every call names its user explicitly (`as_user`), carried next to the service key;
+Every call names who it acts for explicitly (`as_user`, an `Actor`: a person in their
+own space or in a team's, with their role there), carried next to the service key;
 the client refuses to send a call that names nobody, so a forgotten user fails loudly
 instead of acting for the wrong person. Each call also carries the id of the request it
 is made for (`request_id`, set by the HTTP face), so one id follows a request through
@@ -10,12 +11,24 @@ the gateway's log and the Agent Server's.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from agents.contract import SERVICE_KEY_HEADER, USER_HEADER
+from agents.contract import SERVICE_KEY_HEADER, SYSTEM_USER, USER_HEADER
+from agents.teams import (
+    LEAST_ROLE,
+    ROLE_HEADER,
+    TEAM_HEADER,
+    Ability,
+    Role,
+    may,
+    refusal,
+    team_owner,
+)
 from gateway.agent.transport import AgentServerTransport
+from gateway.errors import Forbidden
 from gateway.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -24,9 +37,45 @@ REQUEST_ID_HEADER = "x-request-id"
 request_id: ContextVar[str | None] = ContextVar("threadgate_request_id", default=None)
 
 
-def as_user(user: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Actor:
+    """Who a call acts for: a person, in their own space (no team) or in a team's, with
+    the role the gateway found for them there."""
+
+    person: str
+    team: str | None = None
+    role: Role | None = None
+
+    @property
+    def owner(self) -> str:
+        """The owner label of the space acted in: what the Agent Server stamps on what
+        is made there and filters every read by, and what library ids derive from."""
+        return team_owner(self.team) if self.team else self.person
+
+    def may(self, ability: Ability) -> bool:
+        return self.team is None or may(self.role, ability)
+
+    def require(self, ability: Ability) -> None:
+        """Refuse (403 `forbidden`, naming the role needed) what their role does not allow."""
+        if self.team is not None and self.role is not None and not may(self.role, ability):
+            raise Forbidden(
+                refusal(ability, self.team, self.role),
+                {"team": self.team, "role": self.role.value, "needs": LEAST_ROLE[ability].value},
+            )
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.team}" if self.team else self.person
+
+
+# The gateway's own maintenance (scheduled retention, audit writes), across all spaces.
+SYSTEM = Actor(SYSTEM_USER)
+
+
+def as_user(user: Actor) -> dict[str, str]:
     """Headers that make an Agent Server call act for `user` (the gateway verified them)."""
-    return {USER_HEADER: user}
+    if user.team is None or user.role is None:
+        return {USER_HEADER: user.person}
+    return {USER_HEADER: user.person, TEAM_HEADER: user.team, ROLE_HEADER: user.role.value}
 
 
 def connect(

@@ -27,6 +27,7 @@ from gateway.api.routes import (
     library,
     maintenance,
     metrics,
+    oversight,
     schedules,
     stream,
     threads,
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     app.build_middleware_stack = lambda: Observe(inner(), metrics=counted)  # type: ignore[method-assign]
     # The busiest reads first: FastAPI tries routes in order (maintenance before threads,
     # so `/api/threads/failed` is not read as a thread id).
-    for module in (health, maintenance, threads, workflow, control, library, schedules, stream):
+    routers = (health, maintenance, threads, workflow, control, library, schedules, oversight)
+    for module in (*routers, stream):
         app.include_router(module.router)
     if settings.metrics != "off":
         app.include_router(metrics.router)

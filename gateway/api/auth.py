@@ -1,30 +1,30 @@
-"""Who is calling: API keys or JWT bearer tokens, verified by the gateway.
+"""Who is calling: API keys or JWT bearer tokens, verified by the gateway, and the
+space they act in: their own, or a team's named by `X-Threadgate-Team`.
 
-The user always comes from the credential, never from a body or query. Every call to
-the Agent Server carries the gateway's service credential and this user (see
-`gateway.agent.client`), and the Agent Server's own auth filters by it too. The
-checks themselves are `agents.credentials`, shared with the Agent Server.
+The user always comes from the credential, never from a body or query; their team
+role from `THREADGATE_TEAMS` or their token's teams claim (`agents.teams`), read per
+request. Every call to the Agent Server carries the gateway's service credential and
+this actor (see `gateway.agent.client`), and the Agent Server's own auth filters and
+checks roles by it too. The checks themselves are `agents.credentials` and
+`agents.teams`, shared with the Agent Server.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
 from agents.credentials import CredentialVerifier, InvalidCredentials
+from agents.teams import TEAM_HEADER, NotAMember, role_in
+from gateway.agent.client import Actor
 from gateway.api.errors import GatewayError
+from gateway.errors import Forbidden
 from gateway.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DEV_USER = "dev"
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
 
 
 def unauthorized(message: str) -> GatewayError:
@@ -38,13 +38,28 @@ class Authenticator:
         self.settings = settings
         self._verifier = CredentialVerifier(settings)
 
-    async def authenticate(self, api_key: str | None, bearer: str | None) -> User:
+    async def authenticate(
+        self, api_key: str | None, bearer: str | None, team: str | None = None
+    ) -> Actor:
+        """The caller, acting in `team` if they name one (403 if not a member)."""
         if self.settings.auth_disabled:
-            return User(DEV_USER)
+            user, claims = DEV_USER, None
+        else:
+            try:
+                user, claims = await self._verifier.identify(api_key, bearer)
+            except InvalidCredentials as exc:
+                raise unauthorized(str(exc)) from None
+        if not team:
+            return Actor(user)
         try:
-            return User(await self._verifier.verify(api_key, bearer))
-        except InvalidCredentials as exc:
-            raise unauthorized(str(exc)) from None
+            return Actor(user, team, role_in(team, user, claims))
+        except NotAMember as exc:
+            raise Forbidden(str(exc), {"team": team}) from None
+
+
+def team(conn: HTTPConnection) -> str | None:
+    """The team a request or WebSocket handshake acts in (None: the caller's own space)."""
+    return (conn.headers.get(TEAM_HEADER) or "").strip() or None
 
 
 def credentials(conn: HTTPConnection) -> tuple[str | None, str | None]:

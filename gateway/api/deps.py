@@ -1,8 +1,10 @@
 """FastAPI dependencies: the one Agent Server client and the settings, from app state;
-the caller; a request's Idempotency-Key."""
+the caller, with what the route needs their team role to allow; a request's
+Idempotency-Key."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header
@@ -10,7 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from langgraph_sdk.client import LangGraphClient
 from starlette.requests import HTTPConnection
 
-from gateway.api.auth import Authenticator, User, credentials
+from agents.teams import Ability
+from gateway.agent.client import Actor
+from gateway.api.auth import Authenticator, credentials, team
 from gateway.api.models import IDEMPOTENCY_KEY_RULE, check_idempotency_key
 from gateway.settings import Settings
 
@@ -33,13 +37,31 @@ AgentDep = Annotated[LangGraphClient, Depends(get_agent)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-async def require_user(conn: HTTPConnection) -> User:
-    """The caller, from their credential; handed to every call that acts for them."""
+async def require_user(conn: HTTPConnection) -> Actor:
+    """The caller, from their credential, in the space they name; handed to every call
+    that acts for them."""
     authenticator: Authenticator = conn.app.state.authenticator
-    return await authenticator.authenticate(*credentials(conn))
+    return await authenticator.authenticate(*credentials(conn), team(conn))
 
 
-CurrentUser = Annotated[User, Depends(require_user)]
+def acting(ability: Ability) -> Callable[[Actor], Awaitable[Actor]]:
+    """The caller, refused (403) unless their role in the team they act in allows
+    `ability` (in their own space everything is allowed). The route's parameter type
+    says which: the README's table of least roles is checked against it."""
+
+    async def caller(actor: Annotated[Actor, Depends(require_user)]) -> Actor:
+        actor.require(ability)
+        return actor
+
+    caller.ability = ability  # type: ignore[attr-defined]
+    return caller
+
+
+# What a route needs, by its parameter: reading (any member), running (operator),
+# deleting (admin). Answering an approval is decided by the thread (see resume).
+CurrentUser = Annotated[Actor, Depends(acting(Ability.READ))]
+Operator = Annotated[Actor, Depends(acting(Ability.RUN))]
+Admin = Annotated[Actor, Depends(acting(Ability.DELETE))]
 
 
 async def idempotency_key(

@@ -26,6 +26,7 @@ from gateway.api.metrics import count_agent_error
 from gateway.errors import (
     AnswerRequired,
     Conflict,
+    Forbidden,
     Invalid,
     KeyReused,
     NotFound,
@@ -75,6 +76,7 @@ _PASSED_THROUGH = {
 # The refusals of the layers below (gateway.errors), by the status each means.
 _REFUSALS: list[tuple[type[Refusal], int]] = [
     (NotFound, 404),
+    (Forbidden, 403),
     (Conflict, 409),
     (AnswerRequired, 422),
     (Invalid, 422),
@@ -138,6 +140,11 @@ def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
         message = exc.message.removeprefix(f"{TOO_MANY_ACTIVE_RUNS}:").strip()
         details = {RETRY_AFTER: _retry_after(exc.response)}
         return 429, ErrorBody(error=TOO_MANY_ACTIVE_RUNS, message=message, details=details)
+    if status == 403 and exc.message.startswith(f"{FORBIDDEN}:"):
+        # The Agent Server's auth refused this caller in a team (agents.auth): the
+        # caller's own doing, said in the Agent Server's words.
+        message = exc.message.removeprefix(f"{FORBIDDEN}:").strip()
+        return 403, ErrorBody(error=FORBIDDEN, message=message)
     if status in _PASSED_THROUGH:
         count_agent_error(_PASSED_THROUGH[status])
         return status, ErrorBody(error=_PASSED_THROUGH[status], message=exc.message)
@@ -154,6 +161,9 @@ def _agent_status(exc: APIStatusError) -> tuple[int, ErrorBody]:
         message=f"The agent server failed ({status}).",
         details={"agent_status": status},
     )
+
+
+FORBIDDEN = "forbidden"
 
 
 def _retry_after(response: httpx.Response) -> int:

@@ -182,3 +182,46 @@ class ThreadControlResult(BaseModel):
     thread_id: str
     status: str = Field(description="`pausing` or `cancelled`, then the thread's progress.")
     progress: ThreadProgress
+
+
+class ApprovalWaiting(BaseModel):
+    """A thread waiting for an answer the caller may give."""
+
+    thread_id: str
+    step_id: str | None
+    title: str | None
+    question: str
+    four_eyes: bool = Field(description="Whoever started the run may not answer it.")
+    waiting_since: str = Field(description="When the thread stopped to ask (ISO 8601).")
+    started_by: str | None = Field(description="Who started the workflow.")
+
+
+class ApprovalPage(Page):
+    approvals: list[ApprovalWaiting]
+
+
+class AuditEntry(BaseModel):
+    """One action on a thread (or the library), as the audit trail recorded it."""
+
+    at: str = Field(description="When (ISO 8601, UTC).")
+    actor: str = Field(description="The user who acted.")
+    action: str = Field(
+        description="execute, pause, resume, approve, reject, cancel, fork, delete, "
+        "save_as_workflow or handover."
+    )
+    thread_id: str | None
+    details: dict[str, Any]
+
+
+class ThreadAudit(BaseModel):
+    thread_id: str
+    events: list[AuditEntry] = Field(description="Oldest first.")
+
+
+class AuditPage(BaseModel):
+    """A page of the acting space's trail, newest first (deleted threads' included)."""
+
+    events: list[AuditEntry]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null at the end.")

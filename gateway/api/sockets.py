@@ -10,7 +10,8 @@ from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect, status
 
-from gateway.api.auth import Authenticator, User, credentials, unauthorized
+from gateway.agent.client import Actor
+from gateway.api.auth import Authenticator, credentials, team, unauthorized
 from gateway.api.errors import GatewayError, describe
 from gateway.api.frames import error_frame
 from gateway.settings import Settings
@@ -18,9 +19,9 @@ from gateway.threads.executions import Execution
 
 logger = logging.getLogger(__name__)
 
-# What a socket does once its caller is known: given the user id and a way to name the
+# What a socket does once its caller is known: given the caller and a way to name the
 # execution it started (for the error frame, if it fails later).
-Work = Callable[[str, Callable[[Execution], None]], Awaitable[None]]
+Work = Callable[[Actor, Callable[[Execution], None]], Awaitable[None]]
 
 
 class FrameRefused(GatewayError):
@@ -76,7 +77,7 @@ async def serve(websocket: WebSocket, work: Work) -> None:
         execution = started
 
     try:
-        await work(user.id, remember)
+        await work(user, remember)
     except WebSocketDisconnect:
         # Runs are background runs: the run goes on and its thread keeps every step.
         started = execution.execution_id if execution else "nothing started"
@@ -97,20 +98,23 @@ async def _refuse(websocket: WebSocket, exc: GatewayError) -> None:
     await websocket.close(status.WS_1008_POLICY_VIOLATION)
 
 
-async def _authenticate(websocket: WebSocket) -> User:
+async def _authenticate(websocket: WebSocket) -> Actor:
     """From the handshake headers, or else a first message `{"type": "auth", ...}`.
 
     Browsers cannot set headers on a WebSocket, so they send `{"type": "auth",
-    "api_key": ...}` or `{"type": "auth", "token": ...}` before anything else.
+    "api_key": ...}` or `{"type": "auth", "token": ...}` before anything else, with
+    `"team": ...` to act in a team.
     """
     authenticator: Authenticator = websocket.app.state.authenticator
     api_key, bearer = credentials(websocket)
     if api_key or bearer or authenticator.settings.auth_disabled:
-        return await authenticator.authenticate(api_key, bearer)
+        return await authenticator.authenticate(api_key, bearer, team(websocket))
     first = await first_message(websocket, authenticator.settings)
     if not isinstance(first, dict) or first.get("type") != "auth":
         raise unauthorized('credentials required: headers, or a first {"type": "auth"} message')
-    api_key, token = first.get("api_key"), first.get("token")
+    api_key, token, named = first.get("api_key"), first.get("token"), first.get("team")
     return await authenticator.authenticate(
-        api_key if isinstance(api_key, str) else None, token if isinstance(token, str) else None
+        api_key if isinstance(api_key, str) else None,
+        token if isinstance(token, str) else None,
+        named.strip() or None if isinstance(named, str) else team(websocket),
     )

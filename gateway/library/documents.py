@@ -14,7 +14,7 @@ from langgraph_sdk.errors import NotFoundError
 from pydantic import BaseModel, ValidationError
 
 from agents.contract import documents_namespace
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 from gateway.errors import Conflict, first_problem
 
@@ -39,13 +39,17 @@ def new_incarnation() -> str:
 
 
 async def write_document(
-    agent: LangGraphClient, user: str, workflow_id: str, incarnation: str, document: StoredDocument
+    agent: LangGraphClient,
+    user: Actor,
+    workflow_id: str,
+    incarnation: str,
+    document: StoredDocument,
 ) -> str:
     """Store a version's content under its hash (immutable: the same content, the same
     item) and return the hash."""
     key = content_hash(document.workflow_json)
     await agent.store.put_item(
-        list(documents_namespace(user, workflow_id, incarnation)),
+        list(documents_namespace(user.owner, workflow_id, incarnation)),
         key,
         document.model_dump(mode="json"),
         index=False,
@@ -56,14 +60,14 @@ async def write_document(
 
 async def read_document(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     workflow_id: str,
     incarnation: str,
     document: str,
     version: int,
 ) -> StoredDocument:
     """Version `version`'s content; 409 if it is missing or does not read."""
-    namespace = documents_namespace(user, workflow_id, incarnation)
+    namespace = documents_namespace(user.owner, workflow_id, incarnation)
     try:
         item = await agent.store.get_item(list(namespace), document, headers=as_user(user))
     except NotFoundError:
@@ -77,10 +81,10 @@ async def read_document(
 
 
 async def delete_documents(
-    agent: LangGraphClient, user: str, workflow_id: str, incarnation: str
+    agent: LangGraphClient, user: Actor, workflow_id: str, incarnation: str
 ) -> None:
     headers = as_user(user)
-    namespace = list(documents_namespace(user, workflow_id, incarnation))
+    namespace = list(documents_namespace(user.owner, workflow_id, incarnation))
     while True:
         found = await agent.store.search_items(namespace, limit=_PAGE, headers=headers)
         mine = [i["key"] for i in found["items"] if i["namespace"] == namespace]

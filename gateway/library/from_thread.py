@@ -7,6 +7,7 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.agent.client import Actor
 from gateway.errors import Conflict
 from gateway.library.saving import save_new
 from gateway.library.views import SavedWorkflow
@@ -16,7 +17,7 @@ from gateway.workflows.parser import WorkflowLimits
 
 async def save_thread_as_workflow(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     limits: WorkflowLimits,
     thread_id: str,
     *,

@@ -8,6 +8,7 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from pydantic import ValidationError
 
+from gateway.agent.client import Actor
 from gateway.errors import NotFound
 from gateway.library import store
 from gateway.library.documents import (
@@ -27,7 +28,7 @@ from gateway.workflows.parser import WorkflowPlan
 
 
 async def get_workflow(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None = None
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int | None = None
 ) -> SavedWorkflow:
     """One version (the latest by default) with its document."""
     saved, content = await read_with_document(agent, user, workflow_id, version)
@@ -35,7 +36,7 @@ async def get_workflow(
 
 
 async def saved_plan(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None = None
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int | None = None
 ) -> WorkflowPlan:
     """The compiled plan of a saved version, ready to run (it names its version)."""
     saved, content = await read_with_document(agent, user, workflow_id, version)
@@ -45,13 +46,13 @@ async def saved_plan(
         raise unreadable(workflow_id, f"plan: {problem_of(exc)}", saved.version) from None
 
 
-async def workflow_exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
+async def workflow_exists(agent: LangGraphClient, user: Actor, workflow_id: str) -> bool:
     """Whether the user's library has this workflow (readable or not)."""
     return await store.exists(agent, user, workflow_id)
 
 
 async def list_workflows(
-    agent: LangGraphClient, user: str, *, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, *, limit: int, offset: int
 ) -> tuple[list[WorkflowSummary], int]:
     """A page of the user's workflows, most recently saved first, and how many in all
     (unreadable ones are left out of the page but counted)."""
@@ -60,7 +61,7 @@ async def list_workflows(
 
 
 async def list_versions(
-    agent: LangGraphClient, user: str, workflow_id: str, *, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, workflow_id: str, *, limit: int, offset: int
 ) -> list[WorkflowVersion]:
     """A page of the saved versions, newest first (unreadable ones are skipped)."""
     created_at = await store.first_saved_at(agent, user, workflow_id)
@@ -73,7 +74,7 @@ async def list_versions(
     ]
 
 
-async def delete_workflow(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+async def delete_workflow(agent: LangGraphClient, user: Actor, workflow_id: str) -> None:
     """Forget a workflow and all its versions (readable or not); threads that ran it
     keep their state."""
     if not await store.exists(agent, user, workflow_id):
@@ -81,7 +82,7 @@ async def delete_workflow(agent: LangGraphClient, user: str, workflow_id: str) -
     await store.delete(agent, user, workflow_id)
 
 
-async def latest_version(agent: LangGraphClient, user: str, workflow_id: str) -> StoredVersion:
+async def latest_version(agent: LangGraphClient, user: Actor, workflow_id: str) -> StoredVersion:
     latest = await store.read_latest(agent, user, workflow_id)
     if latest is None:
         raise NotFound("workflow", workflow_id)
@@ -89,7 +90,7 @@ async def latest_version(agent: LangGraphClient, user: str, workflow_id: str) ->
 
 
 async def version_of(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int, latest: StoredVersion
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int, latest: StoredVersion
 ) -> StoredVersion:
     if version == latest.version:
         return latest
@@ -100,7 +101,7 @@ async def version_of(
 
 
 async def read_with_document(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int | None
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int | None
 ) -> tuple[StoredVersion, StoredDocument]:
     latest = await latest_version(agent, user, workflow_id)
     saved = (
@@ -109,7 +110,7 @@ async def read_with_document(
     return saved, await content_of(agent, user, saved)
 
 
-async def content_of(agent: LangGraphClient, user: str, saved: StoredVersion) -> StoredDocument:
+async def content_of(agent: LangGraphClient, user: Actor, saved: StoredVersion) -> StoredDocument:
     return await read_document(
         agent, user, saved.workflow_id, saved.incarnation, saved.document, saved.version
     )

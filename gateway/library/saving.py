@@ -20,6 +20,7 @@ import httpx
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError
 
+from gateway.agent.client import Actor
 from gateway.errors import Conflict, Invalid, KeyReused, NotFound
 from gateway.library import store
 from gateway.library.documents import (
@@ -57,7 +58,7 @@ def check_workflow_id(workflow_id: str, field: str) -> str:
 
 async def save_new(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     limits: WorkflowLimits,
     document: dict[str, Any],
     workflow_id: str | None = None,
@@ -96,7 +97,7 @@ async def save_new(
 
 async def save_version(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     limits: WorkflowLimits,
     workflow_id: str,
     document: dict[str, Any],
@@ -141,7 +142,7 @@ async def save_version(
 
 
 async def roll_back(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int
 ) -> SavedWorkflow:
     """Make version `version`'s document the latest, as a new version (history only
     grows, so every earlier answer about a version number stays true); if it already is
@@ -168,7 +169,7 @@ def _exists(workflow_id: str) -> Conflict:
 
 async def _write_document(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     document: dict[str, Any],
     plan: WorkflowPlan,
     incarnation: str,
@@ -193,7 +194,9 @@ async def _write_document(
     )
 
 
-async def _add_version(agent: LangGraphClient, user: str, summary: VersionSummary) -> StoredVersion:
+async def _add_version(
+    agent: LangGraphClient, user: Actor, summary: VersionSummary
+) -> StoredVersion:
     updated = await store.add_version(agent, user, summary)
     return StoredVersion(
         **summary.model_dump(),
@@ -209,7 +212,7 @@ def _key_hash(idempotency_key: str | None) -> str | None:
 
 
 async def _saved_with_key(
-    agent: LangGraphClient, user: str, workflow_id: str, key: str
+    agent: LangGraphClient, user: Actor, workflow_id: str, key: str
 ) -> tuple[StoredVersion, StoredDocument] | None:
     saved = await store.version_with_key(agent, user, workflow_id, key)
     return (saved, await content_of(agent, user, saved)) if saved else None
@@ -225,7 +228,7 @@ def _checked_replay(
 
 
 async def _replayed(
-    agent: LangGraphClient, user: str, workflow_id: str, key: str | None, document: dict[str, Any]
+    agent: LangGraphClient, user: Actor, workflow_id: str, key: str | None, document: dict[str, Any]
 ) -> SavedWorkflow:
     """A create of an id that exists: the version this key saved, or 409."""
     if key is not None and (found := await _saved_with_key(agent, user, workflow_id, key)):

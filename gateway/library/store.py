@@ -25,7 +25,7 @@ from langgraph_sdk.schema import Assistant
 from pydantic import BaseModel, Field, StrictInt, StrictStr, ValidationError
 
 from agents.contract import GRAPH_ID, LIBRARY_MARK, workflow_assistant_id
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 from gateway.errors import Conflict
 from gateway.library.documents import delete_documents, problem_of, unreadable
@@ -81,7 +81,9 @@ def _version(workflow_id: str, entry: Any, created_at: Any = None) -> StoredVers
     return saved
 
 
-async def read_latest(agent: LangGraphClient, user: str, workflow_id: str) -> StoredVersion | None:
+async def read_latest(
+    agent: LangGraphClient, user: Actor, workflow_id: str
+) -> StoredVersion | None:
     """The latest version, None if no such workflow; 409 if it does not read."""
     assistant = await _assistant(agent, user, workflow_id)
     if assistant is None:
@@ -89,19 +91,19 @@ async def read_latest(agent: LangGraphClient, user: str, workflow_id: str) -> St
     return _version(workflow_id, assistant, assistant.get("created_at"))
 
 
-async def exists(agent: LangGraphClient, user: str, workflow_id: str) -> bool:
+async def exists(agent: LangGraphClient, user: Actor, workflow_id: str) -> bool:
     """Whether the user has this workflow, readable or not."""
     return await _assistant(agent, user, workflow_id) is not None
 
 
-async def first_saved_at(agent: LangGraphClient, user: str, workflow_id: str) -> datetime | None:
+async def first_saved_at(agent: LangGraphClient, user: Actor, workflow_id: str) -> datetime | None:
     """When the workflow's version 1 was saved; None if there is no such workflow."""
     assistant = await _assistant(agent, user, workflow_id)
     return None if assistant is None else datetime.fromisoformat(str(assistant["created_at"]))
 
 
 async def read_version(
-    agent: LangGraphClient, user: str, workflow_id: str, version: int, latest: int
+    agent: LangGraphClient, user: Actor, workflow_id: str, version: int, latest: int
 ) -> StoredVersion | None:
     """Version `version` of a workflow whose latest is `latest` (None if there is none).
 
@@ -110,7 +112,7 @@ async def read_version(
     """
     if not 1 <= version <= latest:
         return None
-    assistant_id = workflow_assistant_id(user, workflow_id)
+    assistant_id = workflow_assistant_id(user.owner, workflow_id)
     guess = await _versions_page(agent, user, assistant_id, limit=1, offset=latest - version)
     if guess and guess[0]["version"] == version:
         return _version(workflow_id, guess[0])
@@ -125,13 +127,13 @@ async def read_version(
 
 
 async def version_with_key(
-    agent: LangGraphClient, user: str, workflow_id: str, key: str
+    agent: LangGraphClient, user: Actor, workflow_id: str, key: str
 ) -> StoredVersion | None:
     """The version a request with this (hashed) Idempotency-Key saved, if any: the
     oldest, should a simultaneous retry have added another."""
     try:
         found = await agent.assistants.get_versions(
-            workflow_assistant_id(user, workflow_id),
+            workflow_assistant_id(user.owner, workflow_id),
             metadata={"idempotency_key": key},
             limit=_PAGE,
             headers=as_user(user),
@@ -142,7 +144,7 @@ async def version_with_key(
 
 
 async def keyed_elsewhere(
-    agent: LangGraphClient, user: str, workflow_id: str, key: str
+    agent: LangGraphClient, user: Actor, workflow_id: str, key: str
 ) -> str | None:
     """Another workflow whose latest version this (hashed) Idempotency-Key saved."""
     found = await agent.assistants.search(
@@ -153,7 +155,7 @@ async def keyed_elsewhere(
 
 
 async def list_latest(
-    agent: LangGraphClient, user: str, *, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, *, limit: int, offset: int
 ) -> tuple[list[StoredVersion], int]:
     """A page of the user's workflows (latest versions), most recently saved first, and
     how many there are; what does not read as a workflow is skipped."""
@@ -178,17 +180,17 @@ async def list_latest(
         except Conflict as exc:
             logger.warning("library listing skips assistant %s: %s", assistant["assistant_id"], exc)
             continue
-        if assistant["assistant_id"] == workflow_assistant_id(user, saved.workflow_id):
+        if assistant["assistant_id"] == workflow_assistant_id(user.owner, saved.workflow_id):
             readable.append(saved)
     return readable, total
 
 
 async def list_versions(
-    agent: LangGraphClient, user: str, workflow_id: str, *, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, workflow_id: str, *, limit: int, offset: int
 ) -> list[StoredVersion]:
     """A page of a workflow's versions, newest first: summaries only, whatever the size of
     the documents; what does not read as a version is skipped."""
-    assistant_id = workflow_assistant_id(user, workflow_id)
+    assistant_id = workflow_assistant_id(user.owner, workflow_id)
     page = await _versions_page(agent, user, assistant_id, limit=limit, offset=offset)
     readable = []
     for entry in page:
@@ -199,13 +201,13 @@ async def list_versions(
     return readable
 
 
-async def claim(agent: LangGraphClient, user: str, summary: VersionSummary) -> Assistant | None:
+async def claim(agent: LangGraphClient, user: Actor, summary: VersionSummary) -> Assistant | None:
     """Create the workflow as version 1, or None if the id is taken (atomically: of
     any number of concurrent claims exactly one succeeds)."""
     try:
         return await agent.assistants.create(
             GRAPH_ID,
-            assistant_id=workflow_assistant_id(user, summary.workflow_id),
+            assistant_id=workflow_assistant_id(user.owner, summary.workflow_id),
             if_exists="raise",
             metadata=_metadata(summary),
             name=summary.name,
@@ -215,20 +217,20 @@ async def claim(agent: LangGraphClient, user: str, summary: VersionSummary) -> A
         return None
 
 
-async def add_version(agent: LangGraphClient, user: str, summary: VersionSummary) -> Assistant:
+async def add_version(agent: LangGraphClient, user: Actor, summary: VersionSummary) -> Assistant:
     """The next version, numbered by the Agent Server in one atomic update."""
     return await agent.assistants.update(
-        workflow_assistant_id(user, summary.workflow_id),
+        workflow_assistant_id(user.owner, summary.workflow_id),
         metadata=_metadata(summary),
         name=summary.name,
         headers=as_user(user),
     )
 
 
-async def delete(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+async def delete(agent: LangGraphClient, user: Actor, workflow_id: str) -> None:
     """Delete the workflow (its versions go with it), then the documents of the lives
     its versions name: a new workflow saved under the id meanwhile has a life of its own."""
-    assistant_id = workflow_assistant_id(user, workflow_id)
+    assistant_id = workflow_assistant_id(user.owner, workflow_id)
     lives: set[str] = set()
     for offset in range(0, _SCAN_LIMIT, _PAGE):
         page = await _versions_page(agent, user, assistant_id, limit=_PAGE, offset=offset)
@@ -246,7 +248,7 @@ def _names_a_life(entry: Any) -> bool:
 
 
 async def _versions_page(
-    agent: LangGraphClient, user: str, assistant_id: str, *, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, assistant_id: str, *, limit: int, offset: int
 ) -> list[Any]:
     """A page of versions, newest first; past the last one, none (the Agent Server
     answers an empty page with 404)."""
@@ -260,10 +262,10 @@ async def _versions_page(
         return []
 
 
-async def _assistant(agent: LangGraphClient, user: str, workflow_id: str) -> Assistant | None:
+async def _assistant(agent: LangGraphClient, user: Actor, workflow_id: str) -> Assistant | None:
     try:
         return await agent.assistants.get(
-            workflow_assistant_id(user, workflow_id), headers=as_user(user)
+            workflow_assistant_id(user.owner, workflow_id), headers=as_user(user)
         )
     except NotFoundError:
         return None

@@ -35,7 +35,7 @@ from agents.limits import (
     cron_fields_problem,
     limit_settings,
 )
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.errors import Conflict, Invalid, NotFound
 from gateway.library.reads import delete_workflow, saved_plan, workflow_exists
 from gateway.schedules.views import Schedule, schedule_view
@@ -68,7 +68,7 @@ def check_timezone(timezone: str | None) -> str | None:
 
 async def create_schedule(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     *,
     workflow_id: str,
@@ -119,7 +119,7 @@ async def create_schedule(
 
 
 async def find_schedules(
-    agent: LangGraphClient, user: str, *, workflow_id: str | None, limit: int, offset: int
+    agent: LangGraphClient, user: Actor, *, workflow_id: str | None, limit: int, offset: int
 ) -> tuple[list[Schedule], int]:
     """A page of the user's schedules, newest first, and how many in all."""
     metadata: dict[str, Any] = {**KIND}
@@ -144,12 +144,12 @@ async def find_schedules(
     return readable, total
 
 
-async def get_schedule(agent: LangGraphClient, user: str, schedule_id: str) -> Schedule:
+async def get_schedule(agent: LangGraphClient, user: Actor, schedule_id: str) -> Schedule:
     return schedule_view(await _cron(agent, user, schedule_id))
 
 
 async def change_schedule(
-    agent: LangGraphClient, user: str, schedule_id: str, changes: dict[str, Any]
+    agent: LangGraphClient, user: Actor, schedule_id: str, changes: dict[str, Any]
 ) -> Schedule:
     """Enable, disable, re-time: only the given fields change (`end_time` None clears it)."""
     for field in ("enabled", "cron", "timezone"):
@@ -169,14 +169,14 @@ async def change_schedule(
     return schedule_view(updated)
 
 
-async def delete_schedule(agent: LangGraphClient, user: str, schedule_id: str) -> None:
+async def delete_schedule(agent: LangGraphClient, user: Actor, schedule_id: str) -> None:
     """No more runs; the threads of earlier runs stay."""
     cron = await _cron(agent, user, schedule_id)
     await agent.crons.delete(cron["cron_id"], headers=as_user(user))
 
 
 async def delete_workflow_with_schedules(
-    agent: LangGraphClient, user: str, workflow_id: str
+    agent: LangGraphClient, user: Actor, workflow_id: str
 ) -> None:
     """Delete a saved workflow, then every schedule of it; threads that ran it stay.
 
@@ -192,7 +192,7 @@ async def delete_workflow_with_schedules(
     await delete_schedules_of(agent, user, workflow_id)
 
 
-async def delete_schedules_of(agent: LangGraphClient, user: str, workflow_id: str) -> None:
+async def delete_schedules_of(agent: LangGraphClient, user: Actor, workflow_id: str) -> None:
     """Remove every schedule of a workflow, readable or not, until none is left."""
     metadata, seen = {**KIND, "workflow_id": workflow_id}, set[str]()
     while page := await agent.crons.search(metadata=metadata, limit=100, headers=as_user(user)):
@@ -204,7 +204,7 @@ async def delete_schedules_of(agent: LangGraphClient, user: str, workflow_id: st
             await _delete_cron(agent, user, cron_id)
 
 
-async def _cron(agent: LangGraphClient, user: str, schedule_id: str) -> Cron:
+async def _cron(agent: LangGraphClient, user: Actor, schedule_id: str) -> Cron:
     found = await agent.crons.search(
         metadata={**KIND, "schedule_id": schedule_id}, limit=1, headers=as_user(user)
     )
@@ -213,7 +213,7 @@ async def _cron(agent: LangGraphClient, user: str, schedule_id: str) -> Cron:
     return found[0]
 
 
-async def _delete_cron(agent: LangGraphClient, user: str, cron_id: str) -> None:
+async def _delete_cron(agent: LangGraphClient, user: Actor, cron_id: str) -> None:
     """Delete a cron that may be deleted at the same moment by another request."""
     with contextlib.suppress(NotFoundError):
         await agent.crons.delete(cron_id, headers=as_user(user))

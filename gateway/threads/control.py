@@ -19,7 +19,8 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run
 
 from agents.contract import TASK_NODE, WorkflowStatus, pause_namespace
-from gateway.agent.client import as_user
+from agents.teams import Ability
+from gateway.agent.client import Actor, as_user
 from gateway.errors import AnswerRequired, Conflict, already_running
 from gateway.threads.executions import (
     Execution,
@@ -42,7 +43,7 @@ def _conflict(code: str, message: str, thread_id: str, status: WorkflowStatus) -
     return Conflict(code, message, {"thread_id": thread_id, "status": status.value})
 
 
-async def active_runs(agent: LangGraphClient, user: str, thread_id: str) -> list[Run]:
+async def active_runs(agent: LangGraphClient, user: Actor, thread_id: str) -> list[Run]:
     """Runs working on the thread now or about to, oldest first.
 
     One listing, filtered here: two queries by status could both miss a run that moves
@@ -53,7 +54,7 @@ async def active_runs(agent: LangGraphClient, user: str, thread_id: str) -> list
     return sorted(active, key=lambda run: str(run["created_at"]))
 
 
-async def pause_thread(agent: LangGraphClient, user: str, thread_id: str) -> ThreadProgress:
+async def pause_thread(agent: LangGraphClient, user: Actor, thread_id: str) -> ThreadProgress:
     """Ask the running thread to stop before its next step; the step in flight finishes."""
     thread = await read_thread(agent, user, thread_id)
     progress = thread_progress(thread)
@@ -67,7 +68,7 @@ async def pause_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thr
         )
     request = {"run_id": runs[0]["run_id"], "requested_at": datetime.now(UTC).isoformat()}
     await agent.store.put_item(
-        list(pause_namespace(user)),
+        list(pause_namespace(user.owner)),
         key=thread_id,
         value=request,
         ttl=PAUSE_REQUEST_TTL_MINUTES,
@@ -76,7 +77,7 @@ async def pause_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thr
     return progress
 
 
-async def cancel_thread(agent: LangGraphClient, user: str, thread_id: str) -> ThreadProgress:
+async def cancel_thread(agent: LangGraphClient, user: Actor, thread_id: str) -> ThreadProgress:
     """Stop the thread now; the step in flight is lost and runs again on resume."""
     thread = await agent.threads.get(thread_id, headers=as_user(user))
     runs = await active_runs(agent, user, thread_id) if thread["status"] == "busy" else []
@@ -113,7 +114,7 @@ async def cancel_thread(agent: LangGraphClient, user: str, thread_id: str) -> Th
 
 async def resume_thread(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     thread_id: str,
     *,
@@ -142,7 +143,7 @@ async def resume_thread(
 
 async def _resume(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     thread_id: str,
     *,
@@ -156,6 +157,10 @@ async def _resume(
     if status == WorkflowStatus.RUNNING:
         raise already_running(thread_id)
     webhook = thread_webhook(thread)
+    # Answering an approval is the approver's; going on from a pause or a failure the
+    # operator's. (Four-eyes, who may answer which approval, is the Agent Server's
+    # auth's to refuse: it sees SDK scripts too.)
+    user.require(Ability.APPROVE if status == WorkflowStatus.WAITING else Ability.RUN)
     if status == WorkflowStatus.WAITING:
         if approved is None:
             raise AnswerRequired(
@@ -203,7 +208,7 @@ async def _resume(
 
 async def fork_thread(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     thread_id: str,
     checkpoint_id: str,

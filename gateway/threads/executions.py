@@ -23,7 +23,7 @@ from langgraph_sdk.errors import APIError, ConflictError, NotFoundError, Unproce
 from langgraph_sdk.schema import Command, StreamMode, Thread
 
 from agents.contract import pause_namespace
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.errors import Invalid, NotFound, OutcomeUnknown, already_running
 from gateway.threads.ids import UUID
 from gateway.workflows.parser import WorkflowLimits, WorkflowPlan, parse_workflow
@@ -66,7 +66,7 @@ def parse_execution_id(execution_id: str) -> Execution:
 
 async def plan_for(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     limits: WorkflowLimits,
     *,
     workflow_json: dict[str, Any] | None,
@@ -135,7 +135,7 @@ def thread_webhook(thread: Thread) -> str | None:
 
 async def start_execution(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     plan: WorkflowPlan,
     thread_id: str | None,
@@ -180,7 +180,7 @@ async def start_execution(
 
 async def create_run(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     thread_id: str,
     *,
@@ -239,11 +239,11 @@ def may_have_acted(exc: httpx.TransportError) -> bool:
 
 
 async def forget_pause_request(
-    agent: LangGraphClient, user: str, thread_id: str, keep: str | None = None
+    agent: LangGraphClient, user: Actor, thread_id: str, keep: str | None = None
 ) -> None:
     """Delete the thread's pause request, unless it is for run `keep`: one left by a run
     that ended before a step boundary took it. Best effort: the store's TTL ends it too."""
-    namespace = list(pause_namespace(user))
+    namespace = list(pause_namespace(user.owner))
     try:
         if keep is not None:
             item = await agent.store.get_item(namespace, key=thread_id, headers=as_user(user))

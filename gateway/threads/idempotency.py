@@ -27,7 +27,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError, APIStatusError, ConflictError, NotFoundError
 from langgraph_sdk.schema import Run, Thread
 
-from gateway.agent.client import as_user
+from gateway.agent.client import SYSTEM, Actor, as_user
 from gateway.errors import Conflict, Invalid, KeyReused, OutcomeUnknown
 from gateway.threads.executions import (
     IDEMPOTENCY_KEY,
@@ -75,9 +75,11 @@ class IdempotentRequest:
         )
         return cls(key_hash=_sha256(key), request_hash=_sha256(canonical), field=field)
 
-    def thread_id(self, user: str) -> str:
-        """The thread a keyed execute of a new workflow runs on: one per user and key."""
-        return str(uuid.uuid5(_KEYED_THREADS, f"{user}\n{self.key_hash}"))
+    def thread_id(self, user: Actor) -> str:
+        """The thread a keyed execute of a new workflow runs on: one per person, space
+        and key (a key sent in one's own space stays one's own, as before teams)."""
+        space = user.person if user.team is None else f"{user.owner}\n{user.person}"
+        return str(uuid.uuid5(_KEYED_THREADS, f"{space}\n{self.key_hash}"))
 
     def metadata(self) -> dict[str, Any]:
         return {IDEMPOTENCY_KEY: self.key_hash, REQUEST_HASH: self.request_hash}
@@ -85,7 +87,7 @@ class IdempotentRequest:
 
 async def start_once(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     thread_id: str,
     idempotency: IdempotentRequest,
     start: Callable[[], Awaitable[Execution]],
@@ -103,7 +105,7 @@ async def start_once(
 
 async def _start_or_find(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     thread_id: str,
     idempotency: IdempotentRequest,
     start: Callable[[], Awaitable[Execution]],
@@ -119,7 +121,7 @@ async def _start_or_find(
 
 
 async def find_keyed_run(
-    agent: LangGraphClient, user: str, thread_id: str, idempotency: IdempotentRequest
+    agent: LangGraphClient, user: Actor, thread_id: str, idempotency: IdempotentRequest
 ) -> Execution | None:
     """The oldest run on the thread marked with this key (newest pages first, up to
     `_RUNS_SCANNED` runs); 422 if it was started by another request."""
@@ -153,7 +155,7 @@ def _metadata(item: Run | Thread) -> Mapping[str, Any]:
 
 async def start_on_keyed_thread(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     assistant_id: str,
     plan: WorkflowPlan,
     webhook: str | None,
@@ -199,7 +201,7 @@ async def start_on_keyed_thread(
 
 
 async def _claim_thread(
-    agent: LangGraphClient, user: str, thread_id: str, metadata: dict[str, Any]
+    agent: LangGraphClient, user: Actor, thread_id: str, metadata: dict[str, Any]
 ) -> bool:
     """Create the keyed thread; False if it exists already (someone else claimed it)."""
     try:
@@ -217,7 +219,7 @@ async def _claim_thread(
 
 async def _first_run(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     thread_id: str,
     idempotency: IdempotentRequest,
     start: Callable[[], Awaitable[Execution]],
@@ -230,12 +232,14 @@ async def _first_run(
         if isinstance(exc, APIStatusError) and exc.status_code >= 500:
             raise  # the Agent Server failed: the run may exist, a retry finds out
         with suppress(APIError, httpx.HTTPError):
-            await agent.threads.delete(thread_id, headers=as_user(user))
+            # As the gateway: in a team, deleting is the admin's, and this thread is
+            # only the claim this request made.
+            await agent.threads.delete(thread_id, headers=as_user(SYSTEM))
         raise
 
 
 async def _keyed_thread_run(
-    agent: LangGraphClient, user: str, thread_id: str, idempotency: IdempotentRequest
+    agent: LangGraphClient, user: Actor, thread_id: str, idempotency: IdempotentRequest
 ) -> Execution | None:
     """The claimed thread's run, if it has one yet; 422 if another request claimed it."""
     thread = await agent.threads.get(thread_id, headers=as_user(user))

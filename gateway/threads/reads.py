@@ -13,17 +13,17 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.schema import Run, Thread, ThreadState, ThreadStatus
 
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 
 
-async def read_thread(agent: LangGraphClient, user: str, thread_id: str) -> Thread:
+async def read_thread(agent: LangGraphClient, user: Actor, thread_id: str) -> Thread:
     return await with_live_values(
         agent, user, await agent.threads.get(thread_id, headers=as_user(user))
     )
 
 
-async def with_live_values(agent: LangGraphClient, user: str, thread: Thread) -> Thread:
+async def with_live_values(agent: LangGraphClient, user: Actor, thread: Thread) -> Thread:
     if thread["status"] != "busy":
         return thread
     state = await agent.threads.get_state(thread["thread_id"], headers=as_user(user))
@@ -32,7 +32,7 @@ async def with_live_values(agent: LangGraphClient, user: str, thread: Thread) ->
 
 
 async def as_left_by(
-    agent: LangGraphClient, user: str, thread: Thread, run: Run
+    agent: LangGraphClient, user: Actor, thread: Thread, run: Run
 ) -> tuple[Thread, ThreadState | None]:
     """The thread as `run` left it, and the run's last checkpoint: its values there and,
     if other runs have written since, the status that run ended with (failed, waiting
@@ -59,14 +59,14 @@ async def as_left_by(
 
 
 async def with_live_values_all(
-    agent: LangGraphClient, user: str, threads: list[Thread]
+    agent: LangGraphClient, user: Actor, threads: list[Thread]
 ) -> list[Thread]:
     return list(await together(*(with_live_values(agent, user, t) for t in threads)))
 
 
 async def oldest_first(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     *,
     status: ThreadStatus | None = None,
     metadata: dict[str, Any] | None = None,

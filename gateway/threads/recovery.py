@@ -10,7 +10,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError, NotFoundError
 from pydantic import BaseModel, Field
 
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 from gateway.errors import Conflict, Invalid, OutcomeUnknown
 from gateway.threads.executions import create_run, thread_webhook
@@ -54,7 +54,7 @@ class ResumeOutcome(BaseModel):
 
 
 async def find_failed(
-    agent: LangGraphClient, user: str, query: FailedThreadsFilter, now: datetime | None = None
+    agent: LangGraphClient, user: Actor, query: FailedThreadsFilter, now: datetime | None = None
 ) -> list[ThreadSummary]:
     now = now or datetime.now(UTC)
     quiet_since = now - timedelta(minutes=query.not_updated_for_minutes)
@@ -82,7 +82,7 @@ async def find_failed(
 
 
 async def resume_failed(
-    agent: LangGraphClient, user: str, assistant_id: str, thread_ids: list[str]
+    agent: LangGraphClient, user: Actor, assistant_id: str, thread_ids: list[str]
 ) -> list[ResumeOutcome]:
     """Resume each failed thread at most once; busy ones are skipped, not queued."""
     outcomes = []
@@ -92,7 +92,7 @@ async def resume_failed(
 
 
 async def _resume_one(
-    agent: LangGraphClient, user: str, assistant_id: str, thread_id: str
+    agent: LangGraphClient, user: Actor, assistant_id: str, thread_id: str
 ) -> ResumeOutcome:
     try:
         thread = await agent.threads.get(thread_id, headers=as_user(user))

@@ -21,8 +21,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEnti
 from langgraph_sdk.schema import PruneStrategy, Thread
 from pydantic import BaseModel, Field
 
-from agents.contract import SYSTEM_USER
-from gateway.agent.client import as_user
+from gateway.agent.client import SYSTEM, Actor, as_user
 from gateway.errors import NotSupported
 from gateway.settings import Settings
 from gateway.threads.reads import oldest_first
@@ -55,7 +54,7 @@ class PruneResult(BaseModel):
 
 
 async def prune_threads(
-    agent: LangGraphClient, user: str, request: PruneRequest, now: datetime | None = None
+    agent: LangGraphClient, user: Actor, request: PruneRequest, now: datetime | None = None
 ) -> PruneResult:
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=request.older_than_minutes)
     strategy: PruneStrategy = "keep_latest" if request.keep_latest_checkpoint else "delete"
@@ -97,7 +96,7 @@ def _updated(thread: Thread) -> datetime:
 
 
 async def _expired(
-    agent: LangGraphClient, user: str, request: PruneRequest, cutoff: datetime
+    agent: LangGraphClient, user: Actor, request: PruneRequest, cutoff: datetime
 ) -> list[str]:
     """Idle threads not updated since `cutoff`, oldest first, each once.
 
@@ -135,7 +134,7 @@ async def keep_latest_supported(agent: LangGraphClient) -> bool:
     """
     nobody = str(uuid.uuid4())
     try:
-        await agent.threads.prune([nobody], strategy="keep_latest", headers=as_user(SYSTEM_USER))
+        await agent.threads.prune([nobody], strategy="keep_latest", headers=as_user(SYSTEM))
     except UnprocessableEntityError:
         return False
     return True
@@ -165,7 +164,7 @@ async def retention_schedule(agent: LangGraphClient, settings: Settings) -> None
         try:
             if await take_lease(agent, interval, start):
                 logger.info("scheduled prune: pid %s sweeps interval %s", os.getpid(), start)
-                await prune_threads(agent, SYSTEM_USER, request)
+                await prune_threads(agent, SYSTEM, request)
         except Exception:
             logger.exception("scheduled prune failed; trying again next round")
         await asyncio.sleep(max((start + 1) * interval - time.time(), 0.0))
@@ -181,7 +180,7 @@ async def take_lease(agent: LangGraphClient, interval: float, start: int) -> boo
             thread_id=lease,
             metadata={"threadgate": "prune_lease", "interval": start},
             if_exists="raise",
-            headers=as_user(SYSTEM_USER),
+            headers=as_user(SYSTEM),
         )
     except ConflictError:
         return False

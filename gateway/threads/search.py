@@ -13,7 +13,7 @@ from langgraph_sdk.errors import InternalServerError
 from langgraph_sdk.schema import Thread
 
 from agents.contract import WorkflowStatus
-from gateway.agent.client import as_user
+from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 from gateway.threads.progress import search_filter, thread_progress
 
@@ -27,7 +27,7 @@ FALLBACK_SCAN = 2_000
 
 async def search_threads(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     *,
     metadata: dict[str, Any],
     status: WorkflowStatus | None,

@@ -44,6 +44,11 @@ class FlowNodeData(_Open):
     instructions: str | None = Field(default=None, description="What a `task` step must do.")
     prompt: str | None = Field(default=None, description="Accepted in place of `instructions`.")
     question: str | None = Field(default=None, description="What an `approval` step asks.")
+    four_eyes: bool = Field(
+        default=False,
+        strict=True,
+        description="An `approval` step: whoever started the run may not answer it.",
+    )
 
 
 class FlowNode(_Open):
@@ -78,6 +83,11 @@ class PlainStep(_Open):
     title: str | None = None
     instructions: str | None = None
     question: str | None = None
+    four_eyes: bool = Field(
+        default=False,
+        strict=True,
+        description="An `approval` step: whoever started the run may not answer it.",
+    )
 
 
 class PlainWorkflow(_Open):

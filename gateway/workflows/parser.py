@@ -109,6 +109,7 @@ def _step(
     instructions: str | None,
     question: str | None,
     field: str,
+    four_eyes: bool = False,
 ) -> PlanStep:
     text = question or instructions if kind == "approval" else instructions
     if not text or not text.strip():
@@ -118,7 +119,16 @@ def _step(
         )
     title = (title or step_id).strip()
     # `kind` was checked against STEP_TYPES by the caller.
-    return PlanStep(id=step_id, type=cast(StepType, kind), title=title, prompt=text.strip())
+    step = PlanStep(id=step_id, type=cast(StepType, kind), title=title, prompt=text.strip())
+    if four_eyes:
+        if kind != "approval":
+            raise WorkflowValidationError(
+                f"{kind} step '{step_id}' has four_eyes; only an approval step may",
+                field=f"{field}.four_eyes",
+                node_id=step_id,
+            )
+        step["four_eyes"] = True
+    return step
 
 
 def _check_counts(nodes: int, edges: int, limits: WorkflowLimits) -> None:
@@ -148,7 +158,11 @@ def _steps_from_list(doc: PlainWorkflow, limits: WorkflowLimits) -> list[PlanSte
         kind = _step_type(item.type, step_id, f"{field}.type")
         if kind in STRUCTURAL_TYPES:
             continue
-        steps.append(_step(step_id, kind, item.title, item.instructions, item.question, field))
+        steps.append(
+            _step(
+                step_id, kind, item.title, item.instructions, item.question, field, item.four_eyes
+            )
+        )
     return steps
 
 
@@ -192,6 +206,7 @@ def _steps_from_flow(doc: ReactFlowWorkflow, limits: WorkflowLimits) -> list[Pla
                 data.instructions or data.prompt,
                 data.question,
                 f"workflow_json.nodes[{i}].data",
+                data.four_eyes,
             )
         )
     return steps

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect
 
-from gateway.agent.client import connect
+from gateway.agent.client import Actor, connect
 from gateway.api.app import create_app
 from gateway.settings import Settings
 from tests.api.conftest import ALICE_KEY, BOB_KEY, SERVICE_KEY, FakeAgent
@@ -257,7 +257,7 @@ async def test_the_agent_client_refuses_a_call_that_names_no_user(
         with pytest.raises(RuntimeError, match="for nobody"):
             await client.threads.search()
         assert agent.requests == []
-        await client.threads.search(headers=as_user("alice"))
+        await client.threads.search(headers=as_user(Actor("alice")))
         assert [r.headers["x-threadgate-user"] for r in agent.requests] == ["alice"]
         assert agent.requests[0].headers["x-threadgate-service-key"] == SERVICE_KEY
     finally:

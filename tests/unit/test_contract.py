@@ -19,7 +19,7 @@ from agents.contract import (
     workflow_status,
 )
 from gateway.threads.progress import search_filter
-from gateway.workflows.parser import parse_workflow
+from gateway.workflows.parser import WorkflowValidationError, parse_workflow
 
 ROOT = Path(__file__).parents[2]
 PHASES: list[str | None] = [*get_args(Phase), None]
@@ -52,10 +52,25 @@ def test_an_interrupted_thread_asking_nothing_was_stopped_not_waiting():
 
 def test_the_parser_emits_the_agents_plan_steps():
     plan = parse_workflow(
-        {"steps": [{"instructions": "a"}, {"type": "approval", "question": "ok?"}]}
+        {
+            "steps": [
+                {"instructions": "a"},
+                {"type": "approval", "question": "ok?"},
+                {"type": "approval", "question": "sure?", "four_eyes": True},
+            ]
+        }
     )
+    # (`from __future__ import annotations` hides NotRequired from __required_keys__.)
+    required = {"id", "type", "title", "prompt"}
     for step in plan.steps:
-        assert set(step) == set(PlanStep.__annotations__)
+        assert required <= set(step) <= set(PlanStep.__annotations__)
+    assert [step.get("four_eyes") for step in plan.steps] == [None, None, True]
+
+
+def test_only_an_approval_step_may_be_four_eyes():
+    with pytest.raises(WorkflowValidationError) as refused:
+        parse_workflow({"steps": [{"instructions": "a", "four_eyes": True}]})
+    assert refused.value.field == "workflow_json.steps[0].four_eyes"
 
 
 def test_store_labels_escape_dots_injectively():

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from langgraph_sdk.client import LangGraphClient
 
-from gateway.agent.client import as_user, connect
+from gateway.agent.client import Actor, as_user, connect
 from gateway.agent.inline_json import INLINE_BYTES, installed
 from gateway.settings import Settings
 
@@ -64,7 +64,7 @@ async def test_the_sdk_hands_its_json_work_to_the_default_executor_as_orjson(
     recording = Recording()
     loop.set_default_executor(recording)
     try:
-        await agent.threads.update(THREAD_ID, metadata={"a": 1}, headers=as_user("alice"))
+        await agent.threads.update(THREAD_ID, metadata={"a": 1}, headers=as_user(Actor("alice")))
     finally:
         loop.set_default_executor(ThreadPoolExecutor())
         recording.shutdown()
@@ -92,7 +92,7 @@ async def test_with_the_gateway_executor_small_answers_are_decoded_on_the_loop(
 ):
     loop_thread = threading.get_ident()
     with installed(asyncio.get_running_loop()):
-        thread = await agent.threads.get(THREAD_ID, headers=as_user("alice"))
+        thread = await agent.threads.get(THREAD_ID, headers=as_user(Actor("alice")))
     assert thread["thread_id"] == THREAD_ID
     assert decoded_on == [loop_thread]
 
@@ -101,11 +101,11 @@ async def test_without_it_or_for_large_answers_decoding_is_in_a_thread(
     settings: Settings, agent: LangGraphClient, decoded_on: list[int]
 ):
     loop_thread = threading.get_ident()
-    await agent.threads.get(THREAD_ID, headers=as_user("alice"))  # the loop's own pool
+    await agent.threads.get(THREAD_ID, headers=as_user(Actor("alice")))  # the loop's own pool
     large = connect(settings, transport=answering(LARGE))
     try:
         with installed(asyncio.get_running_loop()):
-            await large.threads.get(THREAD_ID, headers=as_user("alice"))
+            await large.threads.get(THREAD_ID, headers=as_user(Actor("alice")))
     finally:
         await large.aclose()
     assert len(decoded_on) == 2 and loop_thread not in decoded_on

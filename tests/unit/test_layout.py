@@ -19,7 +19,8 @@ GATEWAY = ROOT / "gateway"
 # Package -> the gateway packages and flat modules it may import (besides itself).
 SHARED = {"errors", "settings"}
 MAY_IMPORT: dict[str, set[str]] = {
-    "api": {"agent", "threads", "library", "schedules", "workflows"} | SHARED,
+    "api": {"agent", "audit", "threads", "library", "schedules", "workflows"} | SHARED,
+    "audit": {"agent"} | SHARED,
     "schedules": {"agent", "threads", "library", "workflows"} | SHARED,
     "library": {"agent", "threads", "workflows"} | SHARED,
     "threads": {"agent", "workflows"} | SHARED,

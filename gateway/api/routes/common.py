@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path
 from langgraph_sdk.client import LangGraphClient
 
+from gateway.agent.client import Actor
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
 from gateway.api.errors import ErrorBody
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
@@ -54,7 +55,7 @@ ThreadIdPath = Annotated[str, Depends(_thread_id)]
 
 async def execute(
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     settings: Settings,
     request: ExecuteRequest,
     idempotency_key: str | None = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 
 from agents.contract import WorkflowStatus
-from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, SettingsDep
+from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, Operator, SettingsDep
 from gateway.api.models import ExecutionAccepted, ForkRequest, ResumeRequest, ThreadControlResult
 from gateway.api.routes.common import (
     AUTHENTICATED,
@@ -16,6 +16,7 @@ from gateway.api.routes.common import (
     RUN_ERRORS,
     ThreadIdPath,
 )
+from gateway.audit.trail import Action, record
 from gateway.threads.control import cancel_thread, fork_thread, pause_thread, resume_thread
 from gateway.threads.idempotency import IdempotentRequest
 
@@ -33,18 +34,18 @@ def _accepted(execution_id: str, thread_id: str) -> ExecutionAccepted:
 @router.post(
     "/{thread_id}/pause", status_code=status.HTTP_202_ACCEPTED, response_model=ThreadControlResult
 )
-async def pause(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> ThreadControlResult:
+async def pause(thread_id: ThreadIdPath, agent: AgentDep, user: Operator) -> ThreadControlResult:
     """Stop at the next step boundary: the step in flight finishes, the next does not start."""
-    progress = await pause_thread(agent, user.id, thread_id)
+    progress = await pause_thread(agent, user, thread_id)
+    await record(agent, user, "pause", thread_id)
     return ThreadControlResult(thread_id=thread_id, status="pausing", progress=progress)
 
 
 @router.post("/{thread_id}/cancel", response_model=ThreadControlResult)
-async def cancel(
-    thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser
-) -> ThreadControlResult:
+async def cancel(thread_id: ThreadIdPath, agent: AgentDep, user: Operator) -> ThreadControlResult:
     """Stop now: the step in flight is abandoned and runs again on resume."""
-    progress = await cancel_thread(agent, user.id, thread_id)
+    progress = await cancel_thread(agent, user, thread_id)
+    await record(agent, user, "cancel", thread_id)
     return ThreadControlResult(thread_id=thread_id, status="cancelled", progress=progress)
 
 
@@ -71,7 +72,7 @@ async def resume(
         keyed = IdempotentRequest.of(idempotency_key, "resume", request)
     execution = await resume_thread(
         agent,
-        user.id,
+        user,
         settings.assistant_id,
         thread_id,
         approved=answer.approved,
@@ -80,6 +81,13 @@ async def resume(
     )
     if execution.replayed:
         response.status_code = status.HTTP_200_OK
+    else:
+        answers: dict[bool | None, Action] = {None: "resume", True: "approve", False: "reject"}
+        action = answers[answer.approved]
+        details = {"execution_id": execution.execution_id}
+        if answer.comment:
+            details["comment"] = answer.comment
+        await record(agent, user, action, thread_id, details)
     return _accepted(execution.execution_id, thread_id)
 
 
@@ -93,17 +101,19 @@ async def fork(
     thread_id: ThreadIdPath,
     request: ForkRequest,
     agent: AgentDep,
-    user: CurrentUser,
+    user: Operator,
     settings: SettingsDep,
 ) -> ExecutionAccepted:
     """Run again from an earlier checkpoint (optionally with edited values); history is kept."""
     execution = await fork_thread(
         agent,
-        user.id,
+        user,
         settings.assistant_id,
         thread_id,
         request.checkpoint_id,
         request.values,
         settings.workflow_limits(),
     )
+    details = {"execution_id": execution.execution_id, "checkpoint_id": request.checkpoint_id}
+    await record(agent, user, "fork", thread_id, details)
     return _accepted(execution.execution_id, thread_id)

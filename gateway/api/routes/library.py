@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import AgentDep, CurrentUser, IdempotencyKeyDep, SettingsDep
+from gateway.api.deps import Admin, AgentDep, CurrentUser, IdempotencyKeyDep, Operator, SettingsDep
 from gateway.api.models import (
     LibraryId,
     Page,
@@ -19,6 +19,7 @@ from gateway.api.models import (
     page_size,
 )
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
+from gateway.audit.trail import record
 from gateway.library import from_thread
 from gateway.library.reads import get_workflow, list_versions, list_workflows
 from gateway.library.saving import WORKFLOW_ID_PATTERN, roll_back, save_new, save_version
@@ -53,7 +54,7 @@ class WorkflowPage(Page):
 async def save_workflow(
     request: SaveWorkflowRequest,
     agent: AgentDep,
-    user: CurrentUser,
+    user: Operator,
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> SavedWorkflow:
@@ -62,7 +63,7 @@ async def save_workflow(
     Sent again with the same Idempotency-Key and document: the workflow it saved."""
     limits = settings.workflow_limits()
     return await save_new(
-        agent, user.id, limits, request.workflow_json, idempotency_key=idempotency_key
+        agent, user, limits, request.workflow_json, idempotency_key=idempotency_key
     )
 
 
@@ -71,7 +72,7 @@ async def save_workflow_version(
     workflow_id: WorkflowIdPath,
     request: SaveWorkflowRequest,
     agent: AgentDep,
-    user: CurrentUser,
+    user: Operator,
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyDep,
 ) -> SavedWorkflow:
@@ -79,7 +80,7 @@ async def save_workflow_version(
     with the same Idempotency-Key and document: the version it saved."""
     limits = settings.workflow_limits()
     return await save_version(
-        agent, user.id, limits, workflow_id, request.workflow_json, idempotency_key
+        agent, user, limits, workflow_id, request.workflow_json, idempotency_key
     )
 
 
@@ -94,7 +95,7 @@ async def list_saved_workflows(
     """The latest version of each saved workflow, most recently saved first (paged by the
     Agent Server: however many there are)."""
     limit = page_size(limit, settings)
-    found, total = await list_workflows(agent, user.id, limit=limit, offset=offset)
+    found, total = await list_workflows(agent, user, limit=limit, offset=offset)
     return WorkflowPage.of(found, total=total, limit=limit, offset=offset)
 
 
@@ -106,7 +107,7 @@ async def read_workflow(
     version: Annotated[Version | None, Query()] = None,
 ) -> SavedWorkflow:
     """The latest version with its document, or `?version=N`."""
-    return await get_workflow(agent, user.id, workflow_id, version)
+    return await get_workflow(agent, user, workflow_id, version)
 
 
 @router.get("/api/workflows/{workflow_id}/versions", response_model=list[WorkflowVersion])
@@ -120,24 +121,22 @@ async def read_versions(
 ) -> list[WorkflowVersion]:
     """Saved versions, newest first, a page at a time (summaries: no documents)."""
     limit = page_size(limit, settings)
-    return await list_versions(agent, user.id, workflow_id, limit=limit, offset=offset)
+    return await list_versions(agent, user, workflow_id, limit=limit, offset=offset)
 
 
 @router.post("/api/workflows/{workflow_id}/rollback", response_model=SavedWorkflow)
 async def roll_back_workflow(
-    workflow_id: WorkflowIdPath, request: RollbackRequest, agent: AgentDep, user: CurrentUser
+    workflow_id: WorkflowIdPath, request: RollbackRequest, agent: AgentDep, user: Operator
 ) -> SavedWorkflow:
     """Make an earlier version's document the latest, saved as a new version (history
     only grows); if it already is the latest document, nothing is added."""
-    return await roll_back(agent, user.id, workflow_id, request.version)
+    return await roll_back(agent, user, workflow_id, request.version)
 
 
 @router.delete("/api/workflows/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def forget_workflow(
-    workflow_id: WorkflowIdPath, agent: AgentDep, user: CurrentUser
-) -> Response:
+async def forget_workflow(workflow_id: WorkflowIdPath, agent: AgentDep, user: Admin) -> Response:
     """Delete a workflow, all its versions and its schedules; threads that ran it stay."""
-    await delete_workflow_with_schedules(agent, user.id, workflow_id)
+    await delete_workflow_with_schedules(agent, user, workflow_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -149,18 +148,21 @@ async def forget_workflow(
 async def save_thread_as_workflow(
     thread_id: ThreadIdPath,
     agent: AgentDep,
-    user: CurrentUser,
+    user: Operator,
     settings: SettingsDep,
     request: SaveThreadRequest | None = None,
 ) -> SavedWorkflow:
     """Save the workflow this thread ran (its plan) as a new library workflow; every
     field of the body is optional, and so is the body."""
     request = request or SaveThreadRequest()
-    return await from_thread.save_thread_as_workflow(
+    saved = await from_thread.save_thread_as_workflow(
         agent,
-        user.id,
+        user,
         settings.workflow_limits(),
         thread_id,
         workflow_id=request.workflow_id,
         name=request.name,
     )
+    details = {"workflow_id": saved.workflow_id, "version": saved.version}
+    await record(agent, user, "save_as_workflow", thread_id, details)
+    return saved

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.deps import AgentDep, CurrentUser, Operator, SettingsDep
 from gateway.api.models import LibraryId, Page, PageLimit, PageOffset, Version, Webhook, page_size
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.schedules.crons import (
@@ -60,12 +60,12 @@ class SchedulePage(Page):
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Schedule)
 async def add_schedule(
-    request: ScheduleRequest, agent: AgentDep, user: CurrentUser, settings: SettingsDep
+    request: ScheduleRequest, agent: AgentDep, user: Operator, settings: SettingsDep
 ) -> Schedule:
     """Run a saved workflow on a cron; each run gets a new thread naming the schedule."""
     return await create_schedule(
         agent,
-        user.id,
+        user,
         settings.assistant_id,
         workflow_id=request.workflow_id,
         version=request.version,
@@ -89,7 +89,7 @@ async def list_schedules(
     """The caller's schedules, newest first."""
     limit = page_size(limit, settings)
     found, total = await find_schedules(
-        agent, user.id, workflow_id=workflow_id, limit=limit, offset=offset
+        agent, user, workflow_id=workflow_id, limit=limit, offset=offset
     )
     return SchedulePage.of(found, total=total, limit=limit, offset=offset)
 
@@ -98,22 +98,20 @@ async def list_schedules(
 async def read_schedule(
     schedule_id: ScheduleIdPath, agent: AgentDep, user: CurrentUser
 ) -> Schedule:
-    return await get_schedule(agent, user.id, schedule_id)
+    return await get_schedule(agent, user, schedule_id)
 
 
 @router.patch("/{schedule_id}", response_model=Schedule)
 async def update_schedule(
-    schedule_id: ScheduleIdPath, change: ScheduleChange, agent: AgentDep, user: CurrentUser
+    schedule_id: ScheduleIdPath, change: ScheduleChange, agent: AgentDep, user: Operator
 ) -> Schedule:
     """Enable or disable it, or change its cron, timezone or end time."""
     changes: dict[str, Any] = change.model_dump(exclude_unset=True)
-    return await change_schedule(agent, user.id, schedule_id, changes)
+    return await change_schedule(agent, user, schedule_id, changes)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_schedule(
-    schedule_id: ScheduleIdPath, agent: AgentDep, user: CurrentUser
-) -> Response:
+async def remove_schedule(schedule_id: ScheduleIdPath, agent: AgentDep, user: Operator) -> Response:
     """No more runs; threads of earlier runs stay."""
-    await delete_schedule(agent, user.id, schedule_id)
+    await delete_schedule(agent, user, schedule_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, WebSocket
 from langgraph_sdk.client import LangGraphClient
 from prometheus_client import Counter
 
-from gateway.agent.client import as_user
+from agents.teams import Ability
+from gateway.agent.client import Actor, as_user
 from gateway.api.deps import AgentDep, SettingsDep
 from gateway.api.errors import ErrorBody
 from gateway.api.frames import StreamFrames, end_frame, error_frame, run_error, started_frame
@@ -21,6 +22,7 @@ from gateway.api.metrics import (
 from gateway.api.models import ExecuteRequest
 from gateway.api.routes.common import execute
 from gateway.api.sockets import first_message, serve
+from gateway.audit.trail import record
 from gateway.errors import NotFound
 from gateway.threads.control import active_runs
 from gateway.threads.executions import Execution
@@ -38,13 +40,16 @@ async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: Settin
     """One JSON `{workflow_json, thread_id?, idempotency_key?}` in; `started`, progress,
     then `end` or `error` out. A key sent before joins the run it started."""
 
-    async def work(user: str, remember: Callable[[Execution], None]) -> None:
+    async def work(user: Actor, remember: Callable[[Execution], None]) -> None:
+        user.require(Ability.RUN)
         request = ExecuteRequest.model_validate(await first_message(websocket, settings))
         execution = await execute(
             agent, user, settings, request, request.idempotency_key, "idempotency_key"
         )
         if not execution.replayed:
             WORKFLOWS_STARTED_WEBSOCKET.inc()
+            details = {"execution_id": execution.execution_id, "via": "websocket"}
+            await record(agent, user, "execute", execution.thread_id, details)
         remember(execution)
         await websocket.send_json(started_frame(execution))
         await relay(websocket, agent, user, execution, STEPS_FINISHED_EXECUTE)
@@ -60,7 +65,7 @@ async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentD
     reconnects here, to any replica, without running anything twice.
     """
 
-    async def work(user: str, remember: Callable[[Execution], None]) -> None:
+    async def work(user: Actor, remember: Callable[[Execution], None]) -> None:
         if not issued_by_agent_server(thread_id):
             raise NotFound("thread", thread_id)
         thread = await read_thread(agent, user, thread_id)
@@ -79,7 +84,7 @@ async def join_thread_stream(websocket: WebSocket, thread_id: str, agent: AgentD
 async def relay(
     websocket: WebSocket,
     agent: LangGraphClient,
-    user: str,
+    user: Actor,
     execution: Execution,
     steps_finished: Counter,
 ) -> None:

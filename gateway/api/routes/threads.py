@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from agents.contract import WorkflowStatus
 from gateway.agent.client import as_user
-from gateway.api.deps import AgentDep, CurrentUser, SettingsDep
+from gateway.api.deps import Admin, AgentDep, CurrentUser, SettingsDep
 from gateway.api.models import (
     PageLimit,
     PageOffset,
@@ -19,6 +19,7 @@ from gateway.api.models import (
     page_size,
 )
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, ThreadIdPath
+from gateway.audit.trail import record
 from gateway.threads.ids import UUID_PATTERN
 from gateway.threads.reads import read_thread, with_live_values_all
 from gateway.threads.search import search_threads
@@ -69,7 +70,7 @@ async def list_threads(
     }
     found, total = await search_threads(
         agent,
-        user.id,
+        user,
         metadata={k: v for k, v in wanted.items() if v is not None},
         status=status,
         limit=limit,
@@ -77,17 +78,17 @@ async def list_threads(
         sort_by=sort_by,
         sort_order=sort_order,
     )
-    threads = [thread_summary(t) for t in await with_live_values_all(agent, user.id, found)]
+    threads = [thread_summary(t) for t in await with_live_values_all(agent, user, found)]
     return ThreadPage.of(threads, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{thread_id}", response_model=ThreadDetails)
 async def get_thread(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> ThreadDetails:
     """One thread with its progress, step results and, when waiting, its question."""
-    thread = await read_thread(agent, user.id, thread_id)
+    thread = await read_thread(agent, user, thread_id)
     error = None
     if thread["status"] == "error":
-        error = task_error(await agent.threads.get_state(thread_id, headers=as_user(user.id)))
+        error = task_error(await agent.threads.get_state(thread_id, headers=as_user(user)))
     return thread_details(thread, error)
 
 
@@ -100,7 +101,7 @@ async def get_thread_state(
 ) -> ThreadStatePublic:
     """The thread's state now, or at an earlier checkpoint."""
     state = await agent.threads.get_state(
-        thread_id, checkpoint_id=checkpoint_id, headers=as_user(user.id)
+        thread_id, checkpoint_id=checkpoint_id, headers=as_user(user)
     )
     return state_view(thread_id, state)
 
@@ -123,16 +124,17 @@ async def get_thread_history(
     # request schema, typed as a Checkpoint by the SDK, lets the config through).
     older_than: Any = {"configurable": {"checkpoint_id": before}} if before else None
     history = await agent.threads.get_history(
-        thread_id, limit=limit, before=older_than, headers=as_user(user.id)
+        thread_id, limit=limit, before=older_than, headers=as_user(user)
     )
     return [checkpoint_view(state) for state in history]
 
 
 @router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> Response:
+async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep, user: Admin) -> Response:
     """Delete the thread and its checkpoints; later reads answer 404."""
     # Read first: runtime-inmem 0.36 answers 500 (UnboundLocalError) to a delete of an
     # unknown thread under custom auth; a read gives the proper 404.
-    await agent.threads.get(thread_id, headers=as_user(user.id))
-    await agent.threads.delete(thread_id, headers=as_user(user.id))
+    await agent.threads.get(thread_id, headers=as_user(user))
+    await agent.threads.delete(thread_id, headers=as_user(user))
+    await record(agent, user, "delete", thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

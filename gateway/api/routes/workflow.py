@@ -14,11 +14,13 @@ from gateway.api.deps import (
     AgentDep,
     CurrentUser,
     IdempotencyKeyDep,
+    Operator,
     SettingsDep,
 )
 from gateway.api.metrics import WORKFLOWS_STARTED_REST
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
 from gateway.api.routes.common import AUTHENTICATED, ERRORS, REPLAYED, RUN_ERRORS, execute
+from gateway.audit.trail import record
 from gateway.errors import NotFound
 from gateway.threads.executions import parse_execution_id
 from gateway.threads.progress import thread_progress
@@ -39,18 +41,20 @@ router = APIRouter(
 async def execute_workflow(
     request: ExecuteRequest,
     agent: AgentDep,
-    user: CurrentUser,
+    user: Operator,
     settings: SettingsDep,
     response: Response,
     idempotency_key: IdempotencyKeyDep,
 ) -> ExecutionAccepted:
     """Validate a workflow and start it in the background on a new or existing thread."""
     key, field = _one_key(idempotency_key, request.idempotency_key)
-    execution = await execute(agent, user.id, settings, request, key, field)
+    execution = await execute(agent, user, settings, request, key, field)
     if execution.replayed:
         response.status_code = status.HTTP_200_OK
     else:
         WORKFLOWS_STARTED_REST.inc()
+        details = {"execution_id": execution.execution_id}
+        await record(agent, user, "execute", execution.thread_id, details)
     return ExecutionAccepted(
         execution_id=execution.execution_id,
         thread_id=execution.thread_id,
@@ -84,10 +88,10 @@ async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -
     execution = parse_execution_id(execution_id)
     try:
         run, thread = await together(
-            agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user.id)),
-            read_thread(agent, user.id, execution.thread_id),
+            agent.runs.get(execution.thread_id, execution.run_id, headers=as_user(user)),
+            read_thread(agent, user, execution.thread_id),
         )
-        thread, own = await as_left_by(agent, user.id, thread, run)
+        thread, own = await as_left_by(agent, user, thread, run)
     except NotFoundError:
         raise NotFound("execution", execution_id) from None
     progress = thread_progress(thread)
@@ -95,7 +99,7 @@ async def get_execution(execution_id: str, agent: AgentDep, user: CurrentUser) -
     error = None
     if outcome == WorkflowStatus.FAILED:
         # The run's own last checkpoint holds its error; a later run may have failed too.
-        state = own or await agent.threads.get_state(execution.thread_id, headers=as_user(user.id))
+        state = own or await agent.threads.get_state(execution.thread_id, headers=as_user(user))
         error = task_error(state) or "run failed"
         progress.error_message = error
     finished = outcome in (WorkflowStatus.COMPLETED, WorkflowStatus.FAILED)
