@@ -18,7 +18,18 @@ from langgraph_sdk.client import LangGraphClient
 
 from tests.fake_openai import FakeOpenAI
 from tests.identity_provider import AUDIENCE, ISSUER, IdentityProvider
-from tests.integration.helpers import ALICE, ALICE_KEY, BOB, BOB_KEY, FUZZ_KEY
+from tests.integration.helpers import (
+    ALICE,
+    ALICE_KEY,
+    BOB,
+    BOB_KEY,
+    CAROL_KEY,
+    DAVE_KEY,
+    ERIN_KEY,
+    FUZZ_KEY,
+    TEAM,
+    TEAM_ROLES,
+)
 from tests.webhook_receiver import WebhookReceiver
 from tools.launcher import ROOT, StackError, free_port, start_agent_server, start_gateway, stop
 
@@ -36,8 +47,12 @@ STACK_ENV = {
             "alice": "sha256:" + hashlib.sha256(ALICE_KEY.encode()).hexdigest(),
             "bob": BOB_KEY,
             "fuzz": FUZZ_KEY,
+            "carol": CAROL_KEY,
+            "dave": DAVE_KEY,
+            "erin": ERIN_KEY,
         }
     ),
+    "THREADGATE_TEAMS": json.dumps({TEAM: TEAM_ROLES}),
     "THREADGATE_JWT_JWKS_URL": IDP.jwks_url,
     "THREADGATE_JWT_ISSUER": ISSUER,
     "THREADGATE_JWT_AUDIENCE": AUDIENCE,

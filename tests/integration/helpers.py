@@ -18,6 +18,14 @@ FUZZ_KEY = "fuzz-test-key-0123456789"
 ALICE = {"X-API-Key": ALICE_KEY}
 BOB = {"X-API-Key": BOB_KEY}
 FUZZ = {"X-API-Key": FUZZ_KEY}
+# Team "eng" (conftest.STACK_ENV): alice admin, bob operator, carol approver, dave
+# viewer; erin belongs to no team.
+CAROL_KEY = "carol-test-key-0123456789"
+DAVE_KEY = "dave-test-key-0123456789"
+ERIN_KEY = "erin-test-key-0123456789"
+TEAM = "eng"
+TEAM_ROLES = {"alice": "admin", "bob": "operator", "carol": "approver", "dave": "viewer"}
+KEYS = {"alice": ALICE_KEY, "bob": BOB_KEY, "carol": CAROL_KEY, "dave": DAVE_KEY, "erin": ERIN_KEY}
 
 
 def ws_connect(url: str, user: dict[str, str] = ALICE) -> connect:
