@@ -217,19 +217,15 @@ async def refuse_by_default(ctx: Auth.types.AuthContext, value: Any) -> None:  #
 
 
 @auth.on.assistants.create
-async def create_library_workflow(
-    ctx: Auth.types.AuthContext, value: Any
-) -> Auth.types.FilterType | None:
+async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
     """Users create assistants only as their own library workflows: of the workflow
     graph, marked, and with the id derived from their own identity and the workflow's,
-    so nobody can take the id another user's workflow will have. (The gateway's system
-    identity, handing workflows over, creates them for the owner it names.)"""
+    so nobody can take the id another user's workflow will have."""
     _require(ctx, Ability.RUN)
+    user = ctx.user.identity
     metadata = value.get("metadata")
     if not isinstance(metadata, dict):
         metadata = value["metadata"] = {}
-    system = ctx.user.identity == SYSTEM_USER
-    user = str(metadata.get("owner")) if system else ctx.user.identity
     workflow_id = metadata.get("workflow_id")
     if (
         value.get("graph_id") != GRAPH_ID
@@ -244,13 +240,11 @@ async def create_library_workflow(
             "(POST /api/workflows on the gateway)",
         )
     metadata["owner"] = user
-    return None if system else {"owner": user}
+    return {"owner": user}
 
 
 @auth.on.assistants.update
-async def update_own_workflow(
-    ctx: Auth.types.AuthContext, value: Any
-) -> Auth.types.FilterType | None:
+async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
     """A new version of one's own library workflow. Moving "latest" back is refused:
     a rollback adds a version, so the latest version is always the highest."""
     _require(ctx, Ability.RUN)
@@ -269,19 +263,14 @@ async def update_own_workflow(
             raise Auth.exceptions.HTTPException(
                 status_code=403, detail=f"metadata.{SYSTEM_MARK} is the server's own"
             )
-        if user == SYSTEM_USER:
-            return None  # versions it adds keep the owner it wrote
         metadata["owner"] = user  # in place: the server keeps this dict
-    return None if user == SYSTEM_USER else {"owner": user}
+    return {"owner": user}
 
 
 @auth.on.assistants.delete
-async def delete_own_workflow(
-    ctx: Auth.types.AuthContext,
-    value: Any,  # noqa: ARG001
-) -> Auth.types.FilterType | None:
+async def delete_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
     _require(ctx, Ability.DELETE)
-    return _owned(ctx)
+    return {"owner": ctx.user.identity}
 
 
 @auth.on.assistants.read
@@ -291,24 +280,15 @@ async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types
     if str(value.get("assistant_id")) in await system_assistants():
         return None
     _require(ctx, Ability.READ)
-    return _owned(ctx)
+    return {"owner": ctx.user.identity}
 
 
 @auth.on.assistants.search
-async def search_assistants(
-    ctx: Auth.types.AuthContext,
-    value: Any,  # noqa: ARG001
-) -> Auth.types.FilterType | None:
+async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
     """One's own library workflows (filters are ANDed: the graph's own assistant,
     which has no owner, is read by id)."""
     _require(ctx, Ability.READ)
-    return _owned(ctx)
-
-
-def _owned(ctx: Auth.types.AuthContext) -> Auth.types.FilterType | None:
-    """What the caller's space owns; everything for the gateway's system identity."""
-    user = ctx.user.identity
-    return None if user == SYSTEM_USER else {"owner": user}
+    return {"owner": ctx.user.identity}
 
 
 @auth.on.store
