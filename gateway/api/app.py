@@ -22,6 +22,7 @@ from gateway.api.metrics import process_ended
 from gateway.api.monitor import monitor_files, to_monitor
 from gateway.api.observe import Observe
 from gateway.api.routes import (
+    admin,
     control,
     health,
     library,
@@ -87,7 +88,17 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     app.build_middleware_stack = lambda: Observe(inner(), metrics=counted)  # type: ignore[method-assign]
     # The busiest reads first: FastAPI tries routes in order (maintenance before threads,
     # so `/api/threads/failed` is not read as a thread id).
-    routers = (health, maintenance, threads, workflow, control, library, schedules, oversight)
+    routers = (
+        health,
+        maintenance,
+        threads,
+        workflow,
+        control,
+        library,
+        schedules,
+        oversight,
+        admin,
+    )
     for module in (*routers, stream):
         app.include_router(module.router)
     if settings.metrics != "off":
