@@ -221,7 +221,7 @@ async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Au
     """Users create assistants only as their own library workflows: of the workflow
     graph, marked, and with the id derived from their own identity and the workflow's,
     so nobody can take the id another user's workflow will have."""
-    _require(ctx, Ability.RUN)
+    _require(ctx, _ability(ctx, value))
     user = ctx.user.identity
     metadata = value.get("metadata")
     if not isinstance(metadata, dict):
@@ -247,7 +247,7 @@ async def create_library_workflow(ctx: Auth.types.AuthContext, value: Any) -> Au
 async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
     """A new version of one's own library workflow. Moving "latest" back is refused:
     a rollback adds a version, so the latest version is always the highest."""
-    _require(ctx, Ability.RUN)
+    _require(ctx, _ability(ctx, value))
     user = ctx.user.identity
     if value.get("version") is not None:
         raise Auth.exceptions.HTTPException(
@@ -268,8 +268,8 @@ async def update_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.t
 
 
 @auth.on.assistants.delete
-async def delete_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
-    _require(ctx, Ability.DELETE)
+async def delete_own_workflow(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
+    _require(ctx, _ability(ctx, value))
     return {"owner": ctx.user.identity}
 
 
@@ -279,15 +279,15 @@ async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types
     own library workflows."""
     if str(value.get("assistant_id")) in await system_assistants():
         return None
-    _require(ctx, Ability.READ)
+    _require(ctx, _ability(ctx, value))
     return {"owner": ctx.user.identity}
 
 
 @auth.on.assistants.search
-async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:  # noqa: ARG001
+async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.FilterType:
     """One's own library workflows (filters are ANDed: the graph's own assistant,
     which has no owner, is read by id)."""
-    _require(ctx, Ability.READ)
+    _require(ctx, _ability(ctx, value))
     return {"owner": ctx.user.identity}
 
 

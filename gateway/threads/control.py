@@ -229,7 +229,12 @@ async def fork_thread(
     )
     if values:
         before: dict[str, Any] = state["values"] if isinstance(state["values"], dict) else {}
-        check_state_edit(values, before.get("plan") or [], limits or WorkflowLimits())
+        check_state_edit(
+            values,
+            before.get("plan") or [],
+            limits or WorkflowLimits(),
+            before.get("completed") or [],
+        )
         edited = {**before, **values}
         done = set(edited.get("completed") or [])
         if all(step["id"] in done for step in edited.get("plan") or []):

@@ -2,6 +2,8 @@
 
 Only the plan and what the plan has done: `plan` (the same step rules and limits as a
 workflow the parser accepts), `completed` and `results` (naming steps of the plan).
+A four-eyes approval not yet answered stays as it is: a fork may not drop it, unmark
+it or mark it done (the operator who forks may be the person it is meant to check).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from gateway.workflows.parser import WorkflowLimits, WorkflowValidationError
 
 EDITABLE = ("plan", "completed", "results")
 STEP_KEYS = {"id", "type", "title", "prompt"}
+FOUR_EYES = "four_eyes"
 
 
 def _refuse(message: str, field: str, node_id: str | None = None) -> WorkflowValidationError:
@@ -20,10 +23,14 @@ def _refuse(message: str, field: str, node_id: str | None = None) -> WorkflowVal
 
 
 def check_state_edit(
-    values: dict[str, Any], plan_now: list[dict[str, Any]], limits: WorkflowLimits
+    values: dict[str, Any],
+    plan_now: list[dict[str, Any]],
+    limits: WorkflowLimits,
+    completed_now: list[str] | None = None,
 ) -> None:
     """Raise `WorkflowValidationError` naming the field if `values` cannot be applied to
-    a thread whose plan (at the chosen checkpoint) is `plan_now`."""
+    a thread whose plan and completed steps (at the chosen checkpoint) are `plan_now`
+    and `completed_now`."""
     for key in values:
         if key not in EDITABLE:
             raise _refuse(
@@ -60,6 +67,30 @@ def check_state_edit(
         )
         if not ok:
             raise _refuse(RESULT_SHAPE, field, step_id)
+    _keep_four_eyes(values, plan_now, set(completed_now or []))
+
+
+def _keep_four_eyes(values: dict[str, Any], plan_now: list[dict[str, Any]], done: set[str]) -> None:
+    pending = [s["id"] for s in plan_now if s.get(FOUR_EYES) and s["id"] not in done]
+    if not pending:
+        return
+    plan = {step["id"]: step for step in values.get("plan", plan_now)}
+    for step_id in pending:
+        if not plan.get(step_id, {}).get(FOUR_EYES):
+            raise _refuse(
+                f"four-eyes approval '{step_id}' must stay in the plan, marked four_eyes",
+                "values.plan",
+                step_id,
+            )
+        if step_id in values.get("completed", []) or step_id in values.get("results", {}):
+            field = (
+                "values.completed" if step_id in values.get("completed", []) else "values.results"
+            )
+            raise _refuse(
+                f"four-eyes approval '{step_id}' is answered by an approver, not by a fork",
+                field,
+                step_id,
+            )
 
 
 RESULT_SHAPE = (
@@ -85,8 +116,14 @@ def _check_plan(plan: Any, limits: WorkflowLimits) -> None:
     seen: set[str] = set()
     for i, step in enumerate(plan):
         field = f"values.plan[{i}]"
-        if not isinstance(step, dict) or set(step) != STEP_KEYS:
-            raise _refuse(f"a step has exactly the keys {sorted(STEP_KEYS)}", field)
+        if not isinstance(step, dict) or not STEP_KEYS <= set(step) <= {*STEP_KEYS, FOUR_EYES}:
+            raise _refuse(
+                f"a step has exactly the keys {sorted(STEP_KEYS)} (and {FOUR_EYES!r})", field
+            )
+        if FOUR_EYES in step and (step[FOUR_EYES] is not True or step["type"] != "approval"):
+            raise _refuse(
+                f"{FOUR_EYES} is true on an approval step, or absent", f"{field}.{FOUR_EYES}"
+            )
         step_id = step["id"]
         if not isinstance(step_id, str) or not step_id or step_id in seen:
             raise _refuse("step ids are unique, non-empty strings", f"{field}.id")
