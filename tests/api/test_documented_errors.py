@@ -144,6 +144,11 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         lambda c: c.post(EXECUTE, json={"workflow_json": WORKFLOW}),
     ),
     ("502", "agent_error"): (answer(500), lambda c: c.get(f"/api/threads/{THREAD}")),
+    # Nobody is a member of any team here (THREADGATE_TEAMS is unset).
+    ("403", "forbidden"): (
+        None,
+        lambda c: c.get("/api/threads", headers={"X-Threadgate-Team": "eng"}),
+    ),
     ("503", "agent_outcome_unknown"): (
         raise_(httpx.ReadError("connection reset")),
         lambda c: c.post(EXECUTE, json={"workflow_json": WORKFLOW}),

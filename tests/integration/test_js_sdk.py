@@ -48,14 +48,32 @@ def node_modules() -> Path:
     return prefix / "node_modules"
 
 
-def run_probe(stack: Stack, node_modules: Path, key: str, thread_id: str) -> dict[str, Any]:
+def run_probe(
+    stack: Stack,
+    node_modules: Path,
+    key: str,
+    thread_id: str,
+    probe: str = "tour",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run `sdk_probe.mjs` as the holder of `key`: `probe` names what it does ("tour":
+    search, read state, stream a run; "thread": read `thread_id`, try a run on it), and
+    `headers` are added to the JS client's `defaultHeaders`."""
     # The probe lives in the repo; Node resolves its imports from NODE_PATH only for
     # CommonJS, so it is copied next to the installed modules.
     script = node_modules.parent / PROBE.name
     shutil.copyfile(PROBE, script)
+    env = {
+        **os.environ,
+        "AGENT_URL": stack.agent_url,
+        "USER_KEY": key,
+        "THREAD_ID": thread_id,
+        "PROBE": probe,
+        "HEADERS": json.dumps(headers or {}),
+    }
     result = subprocess.run(
         ["node", str(script)],
-        env={**os.environ, "AGENT_URL": stack.agent_url, "USER_KEY": key, "THREAD_ID": thread_id},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,

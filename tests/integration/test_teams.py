@@ -184,8 +184,9 @@ async def test_a_team_thread_records_who_started_it(stack: Stack):
     thread_id = await team_thread(stack, starter="bob", four_eyes=False)
     async with sdk_as(stack, "dave") as dave:
         thread = await dave.threads.get(thread_id)
-    assert thread["metadata"]["started_by"] == "bob"
-    assert thread["metadata"]["owner"] == f"team:{TEAM}"
+    metadata = thread["metadata"] or {}
+    assert metadata["started_by"] == "bob"
+    assert metadata["owner"] == f"team:{TEAM}"
     # Nobody rewrites it afterwards, not even an admin.
     async with sdk_as(stack, "alice") as alice:
         status = await refused_with(

@@ -9,8 +9,14 @@ import pytest
 from gateway.workflows.edits import check_state_edit
 from gateway.workflows.parser import WorkflowLimits, WorkflowValidationError
 
-TASK = {"id": "a", "type": "task", "title": "A", "prompt": "do a"}
-GATE = {"id": "ship", "type": "approval", "title": "Ship", "prompt": "ok?", "four_eyes": True}
+TASK: dict[str, Any] = {"id": "a", "type": "task", "title": "A", "prompt": "do a"}
+GATE: dict[str, Any] = {
+    "id": "ship",
+    "type": "approval",
+    "title": "Ship",
+    "prompt": "ok?",
+    "four_eyes": True,
+}
 PLAN = [TASK, GATE]
 UNMARKED = {k: v for k, v in GATE.items() if k != "four_eyes"}
 

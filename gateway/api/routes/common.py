@@ -22,7 +22,7 @@ from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
 AUTHENTICATED = [Depends(require_user)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 404, 409, 413, 422, 502, 503, 504)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 502, 503, 504)
 }
 # Routes that start a run: the Agent Server refuses one past the user's active-run cap,
 # and an Idempotency-Key's retry is answered 200 with the original execution.
