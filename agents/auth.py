@@ -137,7 +137,7 @@ async def authenticate(headers: dict[bytes, bytes]) -> dict[str, Any]:
     if team is None:
         return {"identity": user, "person": user}
     try:
-        return _in_team(user, team, role_in(team, user, claims))
+        return _in_team(user, team, role_in(team, user, claims, team_settings()))
     except NotAMember as exc:
         raise _forbidden(str(exc)) from None
 

@@ -140,10 +140,11 @@ def roles_from_claim(value: Any) -> dict[str, Role]:
     return roles
 
 
-def role_in(team: str, user: str, claims: Mapping[str, Any] | None = None) -> Role:
+def role_in(
+    team: str, user: str, claims: Mapping[str, Any] | None, settings: TeamSettings
+) -> Role:
     """The user's role in `team`: from the token's claim if it names the team, else from
     `THREADGATE_TEAMS`. Raises `NotAMember`."""
-    settings = team_settings()
     if claims is not None:
         from_token = roles_from_claim(claims.get(settings.jwt_teams_claim))
         if team in from_token:

@@ -10,14 +10,16 @@ from pydantic_settings import SettingsConfigDict
 
 from agents.credentials import CredentialSettings
 from agents.limits import LimitSettings
+from agents.teams import TeamSettings
 from gateway.workflows.parser import WorkflowLimits
 
 
-class Settings(CredentialSettings, LimitSettings):
+class Settings(CredentialSettings, LimitSettings, TeamSettings):
     """Validated at start-up, so bad configuration fails before the first request.
 
-    Users' credentials (API keys, JWT) are `CredentialSettings` and the per-user caps
-    `LimitSettings`, read from the same variables by the Agent Server's custom auth.
+    Users' credentials (API keys, JWT) are `CredentialSettings`, the per-user caps
+    `LimitSettings` and team membership `TeamSettings`, read from the same variables by
+    the Agent Server's custom auth.
     """
 
     model_config = SettingsConfigDict(env_prefix="THREADGATE_", env_file=".env", extra="ignore")

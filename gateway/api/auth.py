@@ -52,7 +52,7 @@ class Authenticator:
         if not team:
             return Actor(user)
         try:
-            return Actor(user, team, role_in(team, user, claims))
+            return Actor(user, team, role_in(team, user, claims, self.settings))
         except NotAMember as exc:
             raise Forbidden(str(exc), {"team": team}) from None
 
