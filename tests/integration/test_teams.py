@@ -8,6 +8,7 @@ auth must hold the same line for callers who never pass the gateway.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,9 +19,17 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIStatusError
+from websockets.asyncio.client import connect
 
 from tests.integration.conftest import IDP, Stack
-from tests.integration.helpers import KEYS, TEAM, marker, react_flow, wait_for_status
+from tests.integration.helpers import (
+    KEYS,
+    TEAM,
+    marker,
+    react_flow,
+    stream_frames,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.asyncio
 IN_TEAM = {"X-Threadgate-Team": TEAM}
@@ -316,3 +325,19 @@ async def test_a_new_token_s_teams_take_effect_at_once(stack: Stack):
         assert status == 403
     finally:
         await sdk.aclose()
+
+
+async def test_the_websocket_holds_the_same_roles(stack: Stack):
+    payload = {"workflow_json": react_flow(marker(), 1)}
+    viewer = {"X-API-Key": KEYS["dave"], "X-Threadgate-Team": TEAM}
+    [refused] = await stream_frames(stack.ws_url, payload, viewer)
+    assert refused["type"] == "error" and refused["error"] == "forbidden", refused
+    # A browser names the team in its first message; an operator's run is the team's.
+    async with connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "auth", "api_key": KEYS["bob"], "team": TEAM}))
+        await ws.send(json.dumps(payload))
+        frames = [json.loads(message) async for message in ws]
+    assert frames[0]["type"] == "started" and frames[-1]["type"] == "end", frames
+    async with as_member(stack, "dave") as dave:
+        thread = (await dave.get(f"/api/threads/{frames[0]['thread_id']}")).json()
+        assert thread["metadata"]["started_by"] == "bob"
