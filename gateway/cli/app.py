@@ -3,13 +3,15 @@ registers a function as a command that accepts the global options too.
 
 Global options work before the command (`threadgate --json threads list`) and after it
 (`threadgate threads list --json`): the root takes them, and `command` adds the same
-three to every command's own parameters. A value given after the command wins; one
-given on neither side comes from THREADGATE_URL / THREADGATE_API_KEY (`envvar=`).
+four to every command's own parameters. A value given after the command wins; one
+given on neither side comes from THREADGATE_URL / THREADGATE_API_KEY / THREADGATE_TEAM
+(`envvar=`).
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -38,13 +40,38 @@ KeyOption = Annotated[
     ),
 ]
 
+# Every team's name has this shape (agents/teams.py TEAM_NAME_PATTERN; a unit test keeps
+# them equal): any other is a typo, told here rather than as "not a member" by the gateway.
+TEAM_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def _team_name(value: str | None) -> str | None:
+    if value and not TEAM_NAME.fullmatch(value):
+        raise typer.BadParameter(
+            f"{value!r} is no team name (lowercase letters, digits, '-' and '_')"
+        )
+    return value
+
+
+TeamOption = Annotated[
+    str | None,
+    typer.Option(
+        "--team",
+        envvar="THREADGATE_TEAM",
+        help="Act in this team's space (your role there decides what you may do); '': your own.",
+        metavar="TEAM",
+        show_default=False,
+        callback=_team_name,
+    ),
+]
+
 app = typer.Typer(
     name="threadgate",
     help=(
         "Run durable workflows and inspect and control their threads through the gateway.\n\n"
         "Exit codes: 0 ok, 1 the workflow or an item of a batch failed, 2 bad input,"
-        " 3 not found, 4 conflict (busy, not running, not waiting), 5 unauthorized,"
-        " 6 gateway or Agent Server unavailable."
+        " 3 not found, 4 conflict (busy, not running, not waiting), 5 unauthorized or"
+        " forbidden, 6 gateway or Agent Server unavailable."
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # a crash must never print the API key
@@ -64,6 +91,7 @@ class Options:
     json: bool = False
     url: str | None = None
     api_key: str | None = None
+    team: str | None = None
 
 
 @app.callback()
@@ -72,8 +100,9 @@ def root(
     json_output: JsonFlag = False,
     url: UrlOption = DEFAULT_URL,
     api_key: KeyOption = None,
+    team: TeamOption = None,
 ) -> None:
-    ctx.obj = Options(json_output, url, api_key)
+    ctx.obj = Options(json_output, url, api_key, team)
 
 
 @dataclass
@@ -104,13 +133,17 @@ def _cli(ctx: typer.Context, after: Options) -> Cli:
     before = ctx.find_root().obj or Options()
     url = _typed(ctx, "url", after.url) or before.url or DEFAULT_URL
     api_key = _typed(ctx, "api_key", after.api_key) or before.api_key
-    return Cli(GatewayClient(url, api_key), json=after.json or before.json)
+    # `--team ''` typed after the command means one's own space, whatever came before.
+    typed_team = _typed(ctx, "team", after.team)
+    team = (typed_team if typed_team is not None else before.team) or None
+    return Cli(GatewayClient(url, api_key, team=team), json=after.json or before.json)
 
 
 _GLOBAL = {
     "json_output": (JsonFlag, False),
     "url": (UrlOption, DEFAULT_URL),
     "api_key": (KeyOption, None),
+    "team": (TeamOption, None),
 }
 
 

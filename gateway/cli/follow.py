@@ -20,9 +20,12 @@ from rich.progress import (
 
 from gateway.cli import render
 from gateway.cli.app import Cli
-from gateway.cli.client import FAILED, INTERRUPTED, OK, segment
+from gateway.cli.client import FAILED, INTERRUPTED, OK, UNAUTHORIZED, segment
 
 STREAM = "/api/workflow/execute/stream"
+# Error frames that refuse the caller: they exit as the same refusal over HTTP does
+# (bad credentials, or a team role that may not run), not as a failed workflow.
+REFUSALS = {"unauthorized", "forbidden"}
 
 
 def follow(cli: Cli, request: dict[str, Any]) -> int:
@@ -48,7 +51,7 @@ def follow(cli: Cli, request: dict[str, Any]) -> int:
         return INTERRUPTED
     if last.get("type") == "error":
         render.error(f"{last.get('error')}: {last.get('message')}")
-        return FAILED
+        return UNAUTHORIZED if last.get("error") in REFUSALS else FAILED
     if not cli.json and last.get("thread_id"):
         render.thread_details(cli.client.call("GET", f"/api/threads/{segment(last['thread_id'])}"))
     return OK

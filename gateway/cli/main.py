@@ -1,8 +1,8 @@
 """`threadgate` commands: run workflows, inspect and control threads through the gateway.
 
 Exit codes: 0 ok, 1 the workflow or an item of a batch failed, 2 bad input,
-3 not found, 4 conflict (busy, not running, not waiting), 5 unauthorized,
-6 gateway or Agent Server unavailable. (Ctrl-C ends a command with 130, as a shell
+3 not found, 4 conflict (busy, not running, not waiting), 5 unauthorized or
+forbidden, 6 gateway or Agent Server unavailable. (Ctrl-C ends a command with 130, as a shell
 reports it; a run being followed goes on in the background.)
 """
 
@@ -16,10 +16,10 @@ from gateway.cli.client import FAILED, OK
 # The command modules register their commands on `app` when imported, in this order,
 # which is the order `threadgate --help` lists them in.
 # isort: off
-from gateway.cli import runs, maintenance, threads, workflows, schedules
+from gateway.cli import runs, maintenance, oversight, threads, workflows, schedules
 # isort: on
 
-COMMANDS = (runs, maintenance, threads, workflows, schedules)
+COMMANDS = (runs, maintenance, oversight, threads, workflows, schedules)
 
 
 def main(argv: list[str] | None = None) -> int:
