@@ -1,4 +1,5 @@
-"""What a team reviews: the approvals waiting for the caller, and the audit trail."""
+"""What a team reviews: the approvals waiting for the caller, and the audit trail; and
+an admin taking over what was made while authentication was off."""
 
 from __future__ import annotations
 
@@ -60,6 +61,23 @@ def audit(
         raise CommandError(USAGE, "--limit and --offset page the space's trail, not a thread's")
     trail = cli.client.call("GET", f"/api/threads/{segment(thread_id)}/audit")
     cli.emit(trail, lambda: _trail(trail["events"], None))
+    return OK
+
+
+@command(app, "handover")
+def handover(cli: Cli) -> int:
+    """Take over what user `dev` made while authentication was off (its threads and saved
+    workflows) into your space, or with --team into that team's (its admins only)."""
+    moved = cli.client.call("POST", "/api/handover")
+
+    def human() -> None:
+        render.say(
+            f"{len(moved['threads'])} threads and {len(moved['workflows'])} workflows handed over"
+        )
+        if moved["skipped"]:
+            render.say(f"kept with dev (the id is taken here): {', '.join(moved['skipped'])}")
+
+    cli.emit(moved, human)
     return OK
 
 

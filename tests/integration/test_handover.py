@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 
 from tests.integration.conftest import Stack, start_test_gateway
 from tests.integration.helpers import KEYS, TEAM, marker, react_flow, wait_for_status
+from tests.integration.test_cli_teams import cli_as
 from tools.launcher import stop
 
 pytestmark = pytest.mark.asyncio
@@ -67,9 +69,10 @@ async def test_an_admin_takes_over_what_dev_made(stack: Stack, open_gateway: str
 
         trail = (await alice.get(f"/api/threads/{thread_id}/audit")).json()["events"]
         assert [(e["actor"], e["action"]) for e in trail] == [("alice", "handover")]
-        # Nothing is left with dev: a second handover moves nothing.
-        again = (await alice.post("/api/handover")).json()
-        assert again == {"threads": [], "workflows": [], "skipped": []}
+        # Nothing is left with dev: a second handover (here from the CLI) moves nothing.
+        again = cli_as(stack, "alice", "handover", "--team", TEAM, "--json")
+        assert json.loads(again.stdout) == {"threads": [], "workflows": [], "skipped": []}
+        assert cli_as(stack, "bob", "handover", "--team", TEAM).returncode == 5
     async with httpx.AsyncClient(base_url=open_gateway, timeout=30) as dev:
         assert (await dev.get(f"/api/threads/{thread_id}")).status_code == 404
         assert (await dev.get(f"/api/workflows/{flow['id']}")).status_code == 404
