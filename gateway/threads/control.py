@@ -157,6 +157,14 @@ async def _resume(
     if status == WorkflowStatus.RUNNING:
         raise already_running(thread_id)
     webhook = thread_webhook(thread)
+    # An answer that came too late is told so (409) whatever the caller's role.
+    if approved is not None and status != WorkflowStatus.WAITING:
+        raise _conflict(
+            "not_waiting",
+            f"thread is {status.value}, not waiting for an approval",
+            thread_id,
+            status,
+        )
     # Answering an approval is the approver's; going on from a pause or a failure the
     # operator's. (Four-eyes, who may answer which approval, is the Agent Server's
     # auth's to refuse: it sees SDK scripts too.)
@@ -177,13 +185,6 @@ async def _resume(
             command={"resume": decision},
             webhook=webhook,
             marks=marks,
-        )
-    if approved is not None:
-        raise _conflict(
-            "not_waiting",
-            f"thread is {status.value}, not waiting for an approval",
-            thread_id,
-            status,
         )
     if status == WorkflowStatus.FAILED:
         # No input: the run continues from the last checkpoint, re-running only the failed step.

@@ -341,3 +341,13 @@ async def test_the_websocket_holds_the_same_roles(stack: Stack):
     async with as_member(stack, "dave") as dave:
         thread = (await dave.get(f"/api/threads/{frames[0]['thread_id']}")).json()
         assert thread["metadata"]["started_by"] == "bob"
+
+
+async def test_an_answer_that_came_too_late_is_told_so_whatever_the_role(stack: Stack):
+    thread_id = await team_thread(stack, starter="bob", four_eyes=False)
+    async with as_member(stack, "carol") as carol:
+        first = await carol.post(f"/api/threads/{thread_id}/resume", json={"approved": True})
+        assert first.status_code == 202
+        await wait_for_status(carol, thread_id, {"completed"})
+        late = await carol.post(f"/api/threads/{thread_id}/resume", json={"approved": False})
+    assert (late.status_code, late.json()["error"]) == (409, "not_waiting")

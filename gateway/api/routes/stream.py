@@ -41,8 +41,11 @@ async def execute_stream(websocket: WebSocket, agent: AgentDep, settings: Settin
     then `end` or `error` out. A key sent before joins the run it started."""
 
     async def work(user: Actor, remember: Callable[[Execution], None]) -> None:
+        message = await first_message(websocket, settings)
+        # Refused after its message is read: a client that sends at once then reads the
+        # error frame instead of finding the socket closed under its send.
         user.require(Ability.RUN)
-        request = ExecuteRequest.model_validate(await first_message(websocket, settings))
+        request = ExecuteRequest.model_validate(message)
         execution = await execute(
             agent, user, settings, request, request.idempotency_key, "idempotency_key"
         )
