@@ -8,18 +8,14 @@ Screenshots of each state go to `.artifacts/monitor/`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
+from tests.integration.browser import Seen, browser_fixture, row, signed_in, snap  # noqa: F401
 from tests.integration.conftest import Stack
 from tests.integration.helpers import (
     ALICE_KEY,
@@ -29,73 +25,11 @@ from tests.integration.helpers import (
     wait_for_status,
 )
 
-ROOT = Path(__file__).parents[2]
-ARTIFACTS = ROOT / ".artifacts" / "monitor"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing; .ci/run installs Debian's chromium package")
-        pytest.skip("browser tests skipped: no Chromium (apt-get install -y chromium)")
-    async with async_playwright() as playwright:
-        # launch() gives every run a fresh, temporary user-data-dir.
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-class Seen:
-    """Every URL the page asked for and every WebSocket message it sent."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.sent: list[str] = []
-
 
 @pytest.fixture
 async def page(browser: Browser, stack: Stack) -> AsyncIterator[tuple[Page, Seen]]:
-    context = await browser.new_context(viewport={"width": 900, "height": 900})
-    page = await context.new_page()
-    seen = Seen()
-    page.on("request", lambda request: seen.urls.append(request.url))
-
-    def on_socket(socket: Any) -> None:
-        seen.urls.append(socket.url)
-        socket.on("framesent", lambda payload: seen.sent.append(str(payload)))
-
-    page.on("websocket", on_socket)
-    await page.goto(f"{stack.gateway_url}/ui/")
-    # API keys are configured: the page asks once, then uses the key for everything.
-    await expect(page.locator("#login")).to_be_visible()
-    await page.fill("#credential", ALICE_KEY)
-    await page.click("#login button[type=submit]")
-    await expect(page.locator("#login")).to_be_hidden()
-    try:
-        yield page, seen
-    finally:
-        await context.close()
-    gateway = urlsplit(stack.gateway_url).netloc
-    assert all(urlsplit(url).netloc == gateway for url in seen.urls), "another host was asked"
-    assert not [url for url in seen.urls if ALICE_KEY in url], "a credential went into a URL"
-
-
-async def snap(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    async with signed_in(browser, stack, ALICE_KEY) as opened:
+        yield opened
 
 
 async def open_a_completed_thread(tab: Page, gateway: httpx.AsyncClient, stack: Stack) -> str:
@@ -104,10 +38,6 @@ async def open_a_completed_thread(tab: Page, gateway: httpx.AsyncClient, stack: 
     await wait_for_status(gateway, thread_id, {"completed"})
     await tab.goto(f"{stack.gateway_url}/ui/#/threads/{thread_id}")
     return thread_id
-
-
-def row(page: Page, thread_id: str) -> Any:
-    return page.locator(f'li.thread[data-thread-id="{thread_id}"]')
 
 
 async def test_a_started_workflow_appears_and_its_bar_reaches_100(

@@ -1,16 +1,21 @@
 // Threadgate monitor: the caller's threads, live progress over the gateway's WebSocket
-// rejoin, and the controls of the HTTP API. No framework, no build step, no other host.
-// The credential lives in sessionStorage and travels in headers or the WebSocket's
-// first message, never in a URL.
+// rejoin, the approvals waiting for them, and the controls of the HTTP API. No
+// framework, no build step, no other host. The credential lives in sessionStorage and
+// travels in headers or the WebSocket's first message, never in a URL; so does the
+// space acted in (a team's name, or none for the caller's own).
 
 const KEY = "threadgate.credential";
+const SPACE = "threadgate.space";
 const PAGE_SIZE = 20;
+const INBOX_SIZE = 50;
 const LIST_REFRESH_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
 const state = {
   offset: 0, threadId: null, sockets: new Map(), ended: new Map(), timer: null,
   savedShown: false, // the saved-workflow list is read on entering the list, not every poll
+  inboxShown: null, // the approvals last drawn, so a poll that changes nothing redraws nothing
+  pollThread: false, // a running thread's page re-read by the timer (no live socket for it)
 };
 const REWATCH_AFTER_MS = 2000; // a thread may read "running" a moment after its run ended
 
@@ -18,6 +23,11 @@ const REWATCH_AFTER_MS = 2000; // a thread may read "running" a moment after its
 
 function credential() {
   return sessionStorage.getItem(KEY);
+}
+
+// The team acted in ("" for the caller's own space).
+function space() {
+  return sessionStorage.getItem(SPACE) || "";
 }
 
 class ApiError extends Error {
@@ -31,6 +41,7 @@ class ApiError extends Error {
 async function api(path, { method = "GET", body } = {}) {
   const headers = { accept: "application/json" };
   if (credential()) headers.authorization = `Bearer ${credential()}`;
+  if (space()) headers["x-threadgate-team"] = space();
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
@@ -45,7 +56,7 @@ async function api(path, { method = "GET", body } = {}) {
 function askForCredential(why) {
   sessionStorage.removeItem(KEY);
   unwatchAllBut(new Set());
-  $("threads").replaceChildren();
+  clearList();
   $("login").hidden = false;
   $("forget").hidden = true;
   say(why ? `Sign in: ${why}` : "Sign in with your API key or token.", true);
@@ -62,26 +73,43 @@ function say(message, isError = false) {
 // threads are watched, and a thread whose socket ended is not watched again until a
 // listing shows it running anew (so a run that is already over cannot loop).
 
+// A socket names its team in its first message, which the gateway reads only from a
+// caller who signs in. With authentication off no message is read and a browser cannot
+// set the handshake header, so a team's threads are re-read by the timer instead.
+function canWatch() {
+  return Boolean(credential()) || !space();
+}
+
 function watch(threadId) {
-  if (state.sockets.has(threadId)) return;
+  if (!canWatch() || state.sockets.has(threadId)) return;
   if (Date.now() - (state.ended.get(threadId) ?? 0) < REWATCH_AFTER_MS) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/api/threads/${threadId}/stream`);
+  const team = space();
   state.sockets.set(threadId, socket);
   socket.onopen = () => {
-    if (credential()) socket.send(JSON.stringify({ type: "auth", token: credential() }));
+    if (!credential()) return;
+    const auth = { type: "auth", token: credential() };
+    if (team) auth.team = team;
+    socket.send(JSON.stringify(auth));
   };
   socket.onmessage = (event) => {
+    if (state.sockets.get(threadId) !== socket) return; // dropped (e.g. another space)
     const frame = JSON.parse(event.data);
     if (state.threadId === threadId) onThreadFrame(threadId, frame);
     else if (!state.threadId) onListFrame(threadId, frame);
   };
-  socket.onclose = () => state.sockets.delete(threadId);
+  socket.onclose = () => {
+    if (state.sockets.get(threadId) === socket) state.sockets.delete(threadId);
+  };
 }
 
 function unwatchAllBut(keep) {
   for (const [threadId, socket] of state.sockets) {
-    if (!keep.has(threadId)) socket.close();
+    if (!keep.has(threadId)) {
+      state.sockets.delete(threadId);
+      socket.close();
+    }
   }
 }
 
@@ -139,8 +167,23 @@ async function showList() {
   });
   if ($("status-filter").value) params.set("status", $("status-filter").value);
   if ($("workflow-filter").value.trim()) params.set("workflow_id", $("workflow-filter").value.trim());
-  const saved = state.savedShown ? null : showSavedWorkflows().then(() => { state.savedShown = true; });
-  const [page] = await Promise.all([api(`/api/threads?${params}`), saved]);
+  const asked = space();
+  const saved = state.savedShown ? null : showSavedWorkflows().then(() => {
+    if (asked === space()) state.savedShown = true;
+  });
+  // The list and the inbox are drawn each as soon as it comes (one slow or refused does
+  // not hold the other back), and not at all if the space changed meanwhile.
+  const threads = api(`/api/threads?${params}`).then((page) => {
+    if (asked === space()) showThreads(page);
+  });
+  const inbox = api(`/api/approvals?limit=${INBOX_SIZE}`).then((page) => {
+    if (asked === space()) showInbox(page);
+  });
+  const failed = (await Promise.allSettled([threads, inbox, saved])).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+function showThreads(page) {
   $("threads").replaceChildren(...page.threads.map(threadRow));
   $("page-info").textContent = page.total
     ? `${page.offset + 1}-${page.offset + page.threads.length} of ${page.total}` : "no threads";
@@ -149,6 +192,80 @@ async function showList() {
   const live = new Set(page.threads.filter((t) => t.status === "running").map((t) => t.thread_id));
   unwatchAllBut(live);
   for (const threadId of live) watch(threadId);
+}
+
+function clearList() {
+  $("threads").replaceChildren();
+  $("page-info").textContent = "";
+  $("approvals").replaceChildren();
+  $("inbox-empty").hidden = true;
+  $("inbox-more").textContent = "";
+  state.inboxShown = null;
+}
+
+// --- the approvals inbox: what waits for an answer the caller may give, here ---------
+
+function showInbox(page) {
+  const drawn = JSON.stringify(page.approvals);
+  $("inbox-empty").hidden = page.approvals.length > 0;
+  $("inbox-more").textContent = page.total > page.approvals.length
+    ? `${page.approvals.length} of ${page.total} shown, longest waiting first` : "";
+  if (drawn === state.inboxShown) return; // keep what is being typed and where focus is
+  // Comments typed and the focus survive a redraw; a row that went is dropped with them.
+  const typed = new Map([...document.querySelectorAll("li.approval")]
+    .map((li) => [li.dataset.threadId, li.querySelector(".comment").value]));
+  const focused = document.activeElement;
+  const focusedRow = focused?.closest?.("li.approval")?.dataset.threadId;
+  $("approvals").replaceChildren(...page.approvals.map((a) => approvalRow(a, typed.get(a.thread_id))));
+  state.inboxShown = drawn;
+  if (focusedRow) {
+    const again = `li.approval[data-thread-id="${focusedRow}"] .${focused.classList[0]}`;
+    document.querySelector(again)?.focus();
+  }
+}
+
+function approvalRow(approval, typed = "") {
+  const comment = el("input", {
+    className: "comment", type: "text", placeholder: "comment (optional)", value: typed,
+  });
+  comment.setAttribute("aria-label", `Comment on ${approval.question}`);
+  const approve = el("button", { type: "button", className: "approve", textContent: "Approve" });
+  const reject = el("button", { type: "button", className: "reject", textContent: "Reject" });
+  const row = el("li", { className: "approval" },
+    el("p", { className: "asks", textContent: approval.question }),
+    el("div", { className: "line" },
+      el("a", { className: "name", href: `#/threads/${approval.thread_id}`,
+        textContent: `thread ${approval.thread_id.slice(0, 8)}`, title: approval.thread_id }),
+      approval.title ? el("span", { className: "step", textContent: `step: ${approval.title}` }) : null,
+      approval.four_eyes ? el("span", {
+        className: "four-eyes", textContent: "four eyes",
+        title: "Whoever started the run may not answer it",
+      }) : null,
+      el("span", { className: "muted since", textContent: `waiting since ${when(approval.waiting_since)}` }),
+      el("span", { className: "muted by", textContent: `started by ${approval.started_by ?? "?"}` })),
+    el("div", { className: "answer" }, comment, approve, reject));
+  row.dataset.threadId = approval.thread_id;
+  approve.onclick = () => answer(row, approval, true);
+  reject.onclick = () => answer(row, approval, false);
+  return row;
+}
+
+async function answer(row, approval, approved) {
+  const label = approved ? "Approve" : "Reject";
+  const buttons = row.querySelectorAll("button");
+  buttons.forEach((b) => { b.disabled = true; });
+  try {
+    const comment = row.querySelector(".comment").value.trim() || null;
+    await api(`/api/threads/${approval.thread_id}/resume`, { method: "POST", body: { approved, comment } });
+    say(`${label}: done (${approval.question}).`);
+  } catch (error) {
+    // e.g. 403: four-eyes leaves it to someone else, or the role no longer allows it;
+    // 409: someone answered first. Said as the API says it.
+    say(`${label} refused: ${error.message}`, true);
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+  state.inboxShown = null; // redraw from what the gateway says now
+  await refresh();
 }
 
 function threadRow(thread) {
@@ -216,6 +333,7 @@ async function showThread(threadId) {
   })));
   unwatchAllBut(new Set(thread.status === "running" ? [threadId] : []));
   if (thread.status === "running") watch(threadId);
+  state.pollThread = thread.status === "running" && !canWatch();
 }
 
 function tokens(usage) {
@@ -298,6 +416,43 @@ function wireControls() {
   };
   $("forget").onclick = () => askForCredential();
   $("run-saved").onsubmit = runSaved;
+  $("space").value = space();
+  $("space-form").onsubmit = (event) => {
+    event.preventDefault();
+    switchSpace($("space").value.trim());
+  };
+}
+
+// --- the space acted in: the caller's own, or a team's --------------------------------
+
+function switchSpace(team) {
+  if (team) sessionStorage.setItem(SPACE, team);
+  else sessionStorage.removeItem(SPACE);
+  $("space").value = team;
+  // Nothing of the other space stays on screen: its sockets, its lists, its thread.
+  unwatchAllBut(new Set());
+  state.ended.clear();
+  state.offset = 0;
+  state.savedShown = false;
+  clearList();
+  if (state.threadId) history.pushState(null, "", "#/");
+  say(team ? `Acting in team ${team}.` : "Acting in your own space.");
+  refresh();
+}
+
+function showSpace() {
+  $("threads-heading").textContent = space() ? `Threads of team ${space()}` : "Threads";
+}
+
+function refused(error) {
+  if (error.status === 401) return; // the sign-in form says it
+  if (error.status === 403 && space()) {
+    // Not a member (or no longer): nothing of the team is shown, and the reason is.
+    if (!state.threadId) clearList();
+    say(`Team ${space()} refused: ${error.message}`, true);
+    return;
+  }
+  say(error.message, true);
 }
 
 // --- routing: #/ is the list, #/threads/<id> one thread ------------------------------
@@ -307,17 +462,23 @@ async function refresh() {
   state.threadId = match ? match[1] : null;
   $("list-view").hidden = Boolean(state.threadId);
   $("thread-view").hidden = !state.threadId;
+  if (!state.threadId) state.pollThread = false;
+  showSpace();
+  const asked = space();
   try {
     if (state.threadId) await showThread(state.threadId);
     else await showList();
     $("forget").hidden = !credential();
   } catch (error) {
-    if (error.status !== 401) say(error.message, true);
+    if (asked === space()) refused(error); // not a refusal of the space left meanwhile
   }
 }
 
 wireControls();
 window.addEventListener("hashchange", () => { say(""); state.savedShown = false; refresh(); });
-// The list notices new threads with one listing request now and then, not one per thread.
-state.timer = setInterval(() => { if (!state.threadId && $("login").hidden) refresh(); }, LIST_REFRESH_MS);
+// The list notices new threads (and approvals) with one listing request now and then,
+// not one per thread; a thread's own page only when no socket can watch it.
+state.timer = setInterval(() => {
+  if ((!state.threadId || state.pollThread) && $("login").hidden) refresh();
+}, LIST_REFRESH_MS);
 refresh();
