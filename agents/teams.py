@@ -140,9 +140,7 @@ def roles_from_claim(value: Any) -> dict[str, Role]:
     return roles
 
 
-def role_in(
-    team: str, user: str, claims: Mapping[str, Any] | None, settings: TeamSettings
-) -> Role:
+def role_in(team: str, user: str, claims: Mapping[str, Any] | None, settings: TeamSettings) -> Role:
     """The user's role in `team`: from the token's claim if it names the team, else from
     `THREADGATE_TEAMS`. Raises `NotAMember`."""
     if claims is not None:

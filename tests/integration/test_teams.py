@@ -8,7 +8,9 @@ auth must hold the same line for callers who never pass the gateway.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -351,3 +353,32 @@ async def test_an_answer_that_came_too_late_is_told_so_whatever_the_role(stack: 
         await wait_for_status(carol, thread_id, {"completed"})
         late = await carol.post(f"/api/threads/{thread_id}/resume", json={"approved": False})
     assert (late.status_code, late.json()["error"]) == (409, "not_waiting")
+
+
+async def test_a_team_schedule_fires_as_the_team_and_runs_the_team_s_workflow(stack: Stack):
+    tag = marker()
+    document = {**react_flow(tag, 2), "id": f"team-sched-{tag}"}
+    async with as_member(stack, "bob") as bob, as_member(stack, "dave") as dave:
+        saved = await bob.post("/api/workflows", json={"workflow_json": document})
+        assert saved.status_code == 201, saved.text
+        body = {"workflow_id": document["id"], "cron": "* * * * *"}
+        assert (await dave.post("/api/schedules", json=body)).status_code == 403
+        created = await bob.post("/api/schedules", json=body)
+        assert created.status_code == 201, created.text
+        schedule_id = created.json()["schedule_id"]
+        async with sdk_as(stack, "dave") as sdk:
+            [cron] = await sdk.crons.search(metadata={"schedule_id": schedule_id})
+            assert (cron["metadata"] or {}).get("created_by") == "bob"
+        try:
+            deadline = time.monotonic() + 80  # the next minute boundary, and a look
+            while not (
+                found := (
+                    await dave.get("/api/threads", params={"schedule_id": schedule_id})
+                ).json()["threads"]
+            ):
+                assert time.monotonic() < deadline, "no scheduled run within 80 s"
+                await asyncio.sleep(1)
+            done = await wait_for_status(dave, found[0]["thread_id"], {"completed"})
+            assert (done["workflow_id"], done["progress"]["total_steps"]) == (document["id"], 2)
+        finally:
+            assert (await bob.delete(f"/api/schedules/{schedule_id}")).status_code == 204
