@@ -26,12 +26,13 @@ from functools import cache
 from typing import Any
 
 from langgraph_sdk import Auth
-from langgraph_sdk.errors import NotFoundError
 from pydantic import ValidationError
 
+from agents.approvals import STARTED_BY, check_run_on_thread, resumes
 from agents.contract import (
     AUDIT,
     GRAPH_ID,
+    LIBRARY_DOCUMENTS,
     LIBRARY_MARK,
     SERVICE_KEY_ENV,
     SERVICE_KEY_HEADER,
@@ -52,7 +53,7 @@ from agents.limits import (
     refuse_past_active_run_limit,
     refuse_past_schedule_limit,
 )
-from agents.loopback import loopback, system_assistants
+from agents.loopback import system_assistants
 from agents.teams import (
     ROLE_HEADER,
     TEAM_HEADER,
@@ -91,8 +92,8 @@ _check_settings_at_start()
 
 # What marks the assistants the server made for its graphs (everyone reads those).
 SYSTEM_MARK = "created_by"
-# Who started a thread or run, and who created a schedule (in a team: which member).
-STARTED_BY = "started_by"
+# Who created a schedule (in a team: which member); who started a thread or run is
+# `STARTED_BY` (agents.approvals reads it for four-eyes).
 CREATED_BY = "created_by"
 
 
@@ -170,6 +171,10 @@ def _require(ctx: Auth.types.AuthContext, ability: Ability) -> None:
 _READS = {"read", "search", "get", "list_namespaces"}
 
 
+def _namespace(value: Any) -> tuple[str, ...]:
+    return tuple(value.get("namespace") or ()) if isinstance(value, dict) else ()
+
+
 def _ability(ctx: Auth.types.AuthContext, value: Any) -> Ability:
     """What this resource and action needs (answering an approval is a run that resumes
     with a command; every other run is the operator's)."""
@@ -177,35 +182,11 @@ def _ability(ctx: Auth.types.AuthContext, value: Any) -> Ability:
         return Ability.READ
     if ctx.action == "delete" and ctx.resource in ("threads", "assistants"):
         return Ability.DELETE
-    if ctx.action == "create_run" and _answers(value):
+    if ctx.action == "delete" and _namespace(value)[1:3] == LIBRARY_DOCUMENTS:
+        return Ability.DELETE  # a saved workflow's content: deleting it deletes the workflow
+    if ctx.action == "create_run" and resumes(value):
         return Ability.APPROVE
     return Ability.RUN
-
-
-def _answers(value: Any) -> bool:
-    kwargs = value.get("kwargs") if isinstance(value, dict) else None
-    command = kwargs.get("command") if isinstance(kwargs, dict) else None
-    return isinstance(command, dict) and command.get("resume") is not None
-
-
-async def _refuse_own_approval(person: str, thread_id: Any) -> None:
-    """Four-eyes: an approval step marked so is not answered by whoever started the
-    thread or the run that reached it. Read in process, as the caller (who may read it)."""
-    client = loopback()
-    try:
-        thread = await client.threads.get(str(thread_id))
-    except NotFoundError:
-        return  # not found or not theirs: the server's own check answers that
-    asks = [i.get("value") for items in (thread.get("interrupts") or {}).values() for i in items]
-    if not any(isinstance(ask, dict) and ask.get("four_eyes") for ask in asks):
-        return
-    starters = {(thread.get("metadata") or {}).get(STARTED_BY)}
-    latest_run = await client.runs.list(str(thread_id), limit=1)
-    starters |= {(run.get("metadata") or {}).get(STARTED_BY) for run in latest_run}
-    if person in starters:
-        raise _forbidden(
-            "four_eyes: this approval must be answered by someone other than who started the run"
-        )
 
 
 @auth.on
@@ -298,7 +279,7 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
     user = ctx.user.identity
     if user == SYSTEM_USER:
         return
-    namespace = tuple(value.get("namespace") or ())
+    namespace = _namespace(value)
     if not namespace or namespace[0] != namespace_label(user):
         raise Auth.exceptions.HTTPException(status_code=403, detail="not your namespace")
     ability = _ability(ctx, value)
@@ -314,11 +295,9 @@ async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Fil
     (429, with Retry-After); so is answering a four-eyes approval one started."""
     if ctx.user.identity == SYSTEM_USER:
         return None
-    ability = _ability(ctx, value)
-    _require(ctx, ability)
-    if ability is Ability.APPROVE:
-        await _refuse_own_approval(_person(ctx), value.get("thread_id"))
+    _require(ctx, _ability(ctx, value))
     if ctx.action == "create_run":
+        await check_run_on_thread(value, _person(ctx))
         await refuse_past_active_run_limit(ctx.user.identity)
     if isinstance(value, dict) and ctx.action in ("create", "create_run"):
         _metadata(value)[STARTED_BY] = _person(ctx)
@@ -346,6 +325,8 @@ async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Filte
         if ctx.action == "create":
             await refuse_past_schedule_limit(ctx.user.identity)
             _metadata(value)[CREATED_BY] = _person(ctx)
+        elif ctx.action == "update" and CREATED_BY in (value.get("metadata") or {}):
+            raise _forbidden(f"metadata.{CREATED_BY} is recorded by the server")
     return _owner_only(ctx, value)
 
 

@@ -25,6 +25,9 @@ USER_HEADER = "x-threadgate-user"
 # credential may name a user in the reserved prefix.
 SYSTEM_USER = "threadgate:system"
 RESERVED_PREFIX = "threadgate:"
+# Every caller while authentication is off; no credential may name it, so what it made
+# is nobody's once keys are on, until an admin takes it over (POST /api/handover).
+DEV_USER = "dev"
 
 GRAPH_ID = "workflow"
 TASK_NODE = "task"
@@ -141,6 +144,8 @@ class WorkflowStatus(StrEnum):
     """The seeds' thread statuses, as a builder's frontend shows them."""
 
     PENDING = "pending"
+    # A run was asked for and waits in the Agent Server's queue (all its workers busy).
+    QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -153,6 +158,8 @@ class WorkflowStatus(StrEnum):
 # status are read from this one table. ("interrupted" means waiting only while an
 # approval asks its question; a run cancelled mid-step also leaves a thread
 # "interrupted", asking nothing: that thread is stopped, so it reads as paused.)
+# `queued` has no row: it is a busy thread whose latest run is still pending, which
+# the gateway reads from the run (see `workflow_status`).
 STATUS_TABLE: dict[WorkflowStatus, tuple[str, Phase | None]] = {
     WorkflowStatus.RUNNING: ("busy", None),
     WorkflowStatus.WAITING: ("interrupted", None),
@@ -169,9 +176,14 @@ _IDLE_FALLBACK: dict[str | None, WorkflowStatus] = {
 }
 
 
-def workflow_status(thread_status: str, phase: str | None, asks: bool = True) -> WorkflowStatus:
+def workflow_status(
+    thread_status: str, phase: str | None, asks: bool = True, queued: bool = False
+) -> WorkflowStatus:
     """The workflow status of a thread with this Agent Server status and phase; `asks`:
-    whether an approval question is pending on it."""
+    whether an approval question is pending on it; `queued`: whether its latest run
+    still waits for a worker."""
+    if thread_status == "busy" and queued:
+        return WorkflowStatus.QUEUED
     if thread_status == "interrupted" and not asks:
         return WorkflowStatus.PAUSED
     for status, (wanted_status, wanted_phase) in STATUS_TABLE.items():

@@ -21,7 +21,7 @@ import jwt
 from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agents.contract import RESERVED_PREFIX
+from agents.contract import DEV_USER, RESERVED_PREFIX
 from agents.teams import TEAM_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ _USER_ID = re.compile(r"^[!-~]([ -~]{0,198}[!-~])?$")
 
 def valid_user_id(user: str) -> bool:
     return _USER_ID.fullmatch(user) is not None
+
+
+def _reserved(user: str) -> bool:
+    return user == DEV_USER or user.startswith((RESERVED_PREFIX, TEAM_PREFIX))
 
 
 HASHED = "sha256:"
@@ -101,10 +105,10 @@ class CredentialSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _usable_api_keys(self) -> CredentialSettings:
-        if reserved := [u for u in self.api_keys if u.startswith((RESERVED_PREFIX, TEAM_PREFIX))]:
+        if reserved := [u for u in self.api_keys if _reserved(u)]:
             raise ValueError(
-                f"THREADGATE_API_KEYS: user ids starting with '{RESERVED_PREFIX}' or "
-                f"'{TEAM_PREFIX}' are reserved: {reserved!r}"
+                f"THREADGATE_API_KEYS: '{DEV_USER}' and user ids starting with "
+                f"'{RESERVED_PREFIX}' or '{TEAM_PREFIX}' are reserved: {reserved!r}"
             )
         if bad := [user for user in self.api_keys if not valid_user_id(user)]:
             raise ValueError(
@@ -227,9 +231,10 @@ class CredentialVerifier:
             user = claims[self.settings.jwt_user_claim]
         else:
             user = self._by_api_key(presented)
-        if user.startswith((RESERVED_PREFIX, TEAM_PREFIX)):
-            # The Agent Server lets the system identity see every user's threads, and a
-            # team's owner label would make its bearer act as the team.
+        if _reserved(user):
+            # The Agent Server lets the system identity see every user's threads, a
+            # team's owner label would make its bearer act as the team, and `dev` would
+            # take over what was made while authentication was off.
             raise InvalidCredentials("this user id is reserved")
         if not valid_user_id(user):
             raise InvalidCredentials("the user id must be printable ASCII, 1-200 characters")

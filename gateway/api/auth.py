@@ -15,6 +15,7 @@ import logging
 
 from starlette.requests import HTTPConnection
 
+from agents.contract import DEV_USER
 from agents.credentials import CredentialVerifier, InvalidCredentials
 from agents.teams import TEAM_HEADER, NotAMember, role_in
 from gateway.agent.client import Actor
@@ -23,8 +24,6 @@ from gateway.errors import Forbidden
 from gateway.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-DEV_USER = "dev"
 
 
 def unauthorized(message: str) -> GatewayError:

@@ -41,8 +41,8 @@ Action = Literal[
 ]
 # Store searches answer at most this many items a call.
 _PAGE = 100
-# The most days `GET /api/audit` looks back through (a listing reads day by day).
-MAX_DAYS = 366
+# The most days with events `GET /api/audit` lists (ten years of daily use).
+MAX_DAYS = 3_660
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,7 @@ async def space_events(
     agent: LangGraphClient, user: Actor, *, limit: int, offset: int
 ) -> tuple[list[AuditEvent], bool]:
     """A page of the space's events, newest first, and whether more follow."""
-    namespaces = await agent.store.list_namespaces(
-        prefix=list(audit_namespace(user.owner)),
-        max_depth=len(audit_namespace(user.owner)) + 1,
-        limit=MAX_DAYS,
-        headers=as_user(user),
-    )
-    days = sorted({tuple(ns)[-1] for ns in namespaces["namespaces"]}, reverse=True)
+    days = sorted(await _days(agent, user), reverse=True)
     wanted = offset + limit + 1  # one more tells whether a next page exists
     newest_first: list[dict[str, Any]] = []
     for day in days:
@@ -125,6 +119,24 @@ async def space_events(
             break
     page = newest_first[offset : offset + limit]
     return [AuditEvent.of(item["value"]) for item in page], len(newest_first) > offset + limit
+
+
+async def _days(agent: LangGraphClient, user: Actor) -> set[str]:
+    """The days the space has events on (listed in no order a runtime promises)."""
+    prefix = audit_namespace(user.owner)
+    days: set[str] = set()
+    for offset in range(0, MAX_DAYS, _PAGE):
+        found = await agent.store.list_namespaces(
+            prefix=list(prefix),
+            max_depth=len(prefix) + 1,
+            limit=_PAGE,
+            offset=offset,
+            headers=as_user(user),
+        )
+        days |= {tuple(ns)[-1] for ns in found["namespaces"]}
+        if len(found["namespaces"]) < _PAGE:
+            break
+    return days
 
 
 def _key(item: dict[str, Any]) -> str:

@@ -1,13 +1,13 @@
-"""Handing what the `dev` user made to a user or a team.
+"""Handing what the `dev` user made to a team.
 
 With authentication off every caller is `dev`; once keys are configured nobody is, so
-dev's threads and saved workflows are invisible to everyone. An admin of a team (or a
-user, for their own space) takes them over: threads change owner in place (as the
-gateway's system identity: no user may rewrite an owner); a saved workflow is saved
-again, version by version with its documents, in the receiving space (its id is
-derived from the owner, so it cannot move in place), then deleted from dev's. The
-receiving space's role rules apply to those writes. Schedules are not handed over:
-they name dev's workflows; make them again.
+dev's threads and saved workflows are invisible to everyone. An admin of a team takes
+them over: threads change owner in place (as the gateway's system identity: no user
+may rewrite an owner); a saved workflow is saved again, version by version with its
+documents, in the team's space (its id is derived from the owner, so it cannot move in
+place), then deleted from dev's. The team's role rules apply to those writes.
+Schedules are not handed over (the route deletes dev's schedules of the moved
+workflows): make them again.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 
 from langgraph_sdk.client import LangGraphClient
 
+from agents.contract import DEV_USER
 from gateway.agent.client import SYSTEM, Actor, as_user
 from gateway.library import store
 from gateway.library.documents import read_document, write_document
 
 logger = logging.getLogger(__name__)
 
-DEV_USER = "dev"
 _PAGE = 100
 # Versions read per workflow (the library pages through at most as many elsewhere).
 _MAX_VERSIONS = 10_000

@@ -11,6 +11,7 @@ from langgraph_sdk.schema import Thread
 
 from agents.teams import Ability
 from gateway.agent.client import Actor, as_user
+from gateway.agent.together import together
 from gateway.threads.progress import waiting_question
 
 STARTED_BY = "started_by"
@@ -45,10 +46,9 @@ async def approvals_for(agent: LangGraphClient, user: Actor) -> list[Approval]:
             offset=start,
             headers=as_user(user),
         )
-        for thread in page:
-            approval = _approval(thread)
-            if approval is not None and not await _own_four_eyes(agent, user, approval):
-                waiting.append(approval)
+        asking = [a for a in map(_approval, page) if a is not None]
+        own = await together(*(_own_four_eyes(agent, user, a) for a in asking))
+        waiting += [a for a, mine in zip(asking, own, strict=True) if not mine]
         if len(page) < _PAGE:
             break
     return waiting

@@ -154,7 +154,7 @@ async def _resume(
     thread = await agent.threads.get(thread_id, headers=as_user(user))
     progress = thread_progress(thread)
     status = progress.status
-    if status == WorkflowStatus.RUNNING:
+    if status in (WorkflowStatus.RUNNING, WorkflowStatus.QUEUED):
         raise already_running(thread_id)
     webhook = thread_webhook(thread)
     # An answer that came too late is told so (409) whatever the caller's role.
@@ -207,6 +207,22 @@ async def _resume(
     )
 
 
+def _decides_an_approval(values: dict[str, Any], before: dict[str, Any]) -> bool:
+    """Whether a fork's edit marks an approval step done or not done, changes what it
+    answered, or goes on past a "no" (the thread's outcome `rejected`)."""
+    plan = [s for s in before.get("plan") or [] if isinstance(s, dict)]
+    approvals = {s.get("id") for s in plan if s.get("type") == "approval"}
+    done_before = set(before.get("completed") or [])
+    changed = set(values.get("completed", done_before)) ^ done_before
+    results_before = before.get("results") or {}
+    answered = {
+        step_id
+        for step_id, result in (values.get("results") or {}).items()
+        if result != results_before.get(step_id)
+    }
+    return bool((changed | answered) & approvals) or before.get("outcome") == "rejected"
+
+
 async def fork_thread(
     agent: LangGraphClient,
     user: Actor,
@@ -236,6 +252,8 @@ async def fork_thread(
             limits or WorkflowLimits(),
             before.get("completed") or [],
         )
+        if _decides_an_approval(values, before):
+            user.require(Ability.APPROVE)  # deciding one by an edit is answering it
         edited = {**before, **values}
         done = set(edited.get("completed") or [])
         if all(step["id"] in done for step in edited.get("plan") or []):

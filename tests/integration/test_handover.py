@@ -52,6 +52,9 @@ async def test_an_admin_takes_over_what_dev_made(stack: Stack, open_gateway: str
         ) as operator:
             refused = await operator.post("/api/handover")
             assert refused.status_code == 403 and "admin" in refused.json()["message"]
+        # Into a team only: one's own space is nobody's to claim dev's work for.
+        personal = await alice.post("/api/handover", headers={"X-Threadgate-Team": ""})
+        assert personal.status_code == 403, personal.text
         moved = await alice.post("/api/handover")
         assert moved.status_code == 200, moved.text
         body = moved.json()

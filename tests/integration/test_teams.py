@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -151,22 +151,27 @@ SDK_MATRIX = {
 
 @pytest.mark.parametrize("user", sorted(SDK_MATRIX))
 async def test_each_role_holds_straight_on_the_agent_server(stack: Stack, user: str):
-    thread_id = await team_thread(stack, starter="bob", four_eyes=False)
+    waiting = await team_thread(stack, starter="bob", four_eyes=False)
+    async with as_member(stack, "bob") as bob:
+        started = await bob.post(
+            "/api/workflow/execute", json={"workflow_json": react_flow(marker(), 1)}
+        )
+        finished = started.json()["thread_id"]
+        await wait_for_status(bob, finished, {"completed"})
     async with sdk_as(stack, user) as sdk:
         got = {
-            "read": await refused_with(lambda: sdk.threads.get(thread_id)),
+            "read": await refused_with(lambda: sdk.threads.get(finished)),
+            # A run on a finished thread (a waiting one takes nothing but its answer).
             "run": await refused_with(
-                lambda: sdk.runs.create(thread_id, "workflow", input={"phase": "running"})
+                lambda: sdk.runs.create(finished, "workflow", input={"phase": "running"})
             ),
             "answer": await refused_with(
-                lambda: sdk.runs.create(
-                    thread_id, "workflow", command={"resume": {"approved": True}}
-                )
+                lambda: sdk.runs.create(waiting, "workflow", command={"resume": {"approved": True}})
             ),
-            "delete": await refused_with(lambda: sdk.threads.delete(thread_id)),
+            "delete": await refused_with(lambda: sdk.threads.delete(finished)),
         }
-    # A run refused for the role comes before any other check; the ones let through may
-    # meet the thread busy (409) once another ran first: still not a role refusal.
+    # A run refused for the role comes before any other check; a delete let through may
+    # meet the thread busy with the run just started (409): still not a role refusal.
     assert {k: (200 if v in (200, 204, 409) else v) for k, v in got.items()} == SDK_MATRIX[user]
 
 
@@ -382,3 +387,70 @@ async def test_a_team_schedule_fires_as_the_team_and_runs_the_team_s_workflow(st
             assert (done["workflow_id"], done["progress"]["total_steps"]) == (document["id"], 2)
         finally:
             assert (await bob.delete(f"/api/schedules/{schedule_id}")).status_code == 204
+
+
+async def test_a_waiting_thread_takes_only_its_bare_answer_straight_on_the_agent_server(
+    stack: Stack,
+):
+    thread_id = await team_thread(stack, starter="alice", four_eyes=True)
+    answer: Any = {"resume": {"approved": True}}
+    async with sdk_as(stack, "bob") as operator:
+        # Marking the approval done by input is not an operator's way past it.
+        sneak: dict[str, Any] = {"completed": ["check", "ship"], "phase": "running"}
+        assert (
+            await refused_with(lambda: operator.runs.create(thread_id, "workflow", input=sneak))
+            == 403
+        )
+    async with sdk_as(stack, "carol") as approver:
+        # An approver answers; an answer that also rewrites state is not an answer.
+        assert (
+            await refused_with(
+                lambda: approver.runs.create(
+                    thread_id, "workflow", command=cast(Any, {**answer, "update": {"plan": []}})
+                )
+            )
+            == 403
+        )
+        assert (
+            await refused_with(
+                lambda: approver.runs.create(thread_id, "workflow", command=answer, after_seconds=5)
+            )
+            == 403
+        )
+    async with sdk_as(stack, "alice") as starter:
+        # Nor may the starter answer ahead of the question: on a thread not waiting, any
+        # answer is refused (queued, it would answer the four-eyes step unseen).
+        other = await team_thread(stack, starter="alice", four_eyes=False)
+        async with as_member(stack, "carol") as carol:
+            await carol.post(f"/api/threads/{other}/resume", json={"approved": True})
+            await wait_for_status(carol, other, {"completed"})
+        assert (
+            await refused_with(lambda: starter.runs.create(other, "workflow", command=answer))
+            == 409
+        )
+    async with as_member(stack, "dave") as viewer:
+        assert (await viewer.get(f"/api/threads/{thread_id}")).json()["status"] == "waiting"
+
+
+async def test_a_fork_that_decides_an_approval_is_an_approver_s(stack: Stack):
+    thread_id = await team_thread(stack, starter="bob", four_eyes=False)
+    async with as_member(stack, "carol") as carol:
+        await carol.post(f"/api/threads/{thread_id}/resume", json={"approved": False})
+        await wait_for_status(carol, thread_id, {"completed"})
+    async with as_member(stack, "bob") as operator:
+        history = (await operator.get(f"/api/threads/{thread_id}/history")).json()
+        last = history[0]["checkpoint_id"]
+        # Going on past a reviewer's "no" by editing the thread is refused to an operator.
+        past_no = {"checkpoint_id": last, "values": {"completed": ["check"]}}
+        refused = await operator.post(f"/api/threads/{thread_id}/fork", json=past_no)
+        assert refused.status_code == 403, refused.text
+        assert "approver" in refused.json()["message"]
+
+
+async def test_four_eyes_needs_a_team(stack: Stack):
+    async with as_member(stack, "bob", team=None) as personal:
+        response = await personal.post(
+            "/api/workflow/execute", json={"workflow_json": approval_flow(marker())}
+        )
+    assert response.status_code == 422
+    assert "team" in response.json()["message"]

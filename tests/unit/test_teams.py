@@ -68,10 +68,14 @@ def test_bad_team_names_and_roles_stop_the_process_at_start():
         TeamSettings(teams={"eng": {"alice": "owner"}})
 
 
-async def test_no_user_may_be_named_like_a_team_s_space():
-    with pytest.raises(ValidationError, match="reserved"):
-        CredentialSettings(api_keys={"team:eng": "k" * 20})
+async def test_no_user_may_be_named_like_a_team_s_space_or_dev():
+    for reserved in ("team:eng", "dev"):  # dev: every caller while auth is off
+        with pytest.raises(ValidationError, match="reserved"):
+            CredentialSettings(api_keys={reserved: "k" * 20})
     verifier = CredentialVerifier(CredentialSettings(jwt_hs256_secret="s" * 32))
     token = jwt.encode({"sub": "team:eng", "exp": time.time() + 60}, "s" * 32)
     with pytest.raises(InvalidCredentials, match="reserved"):
         await verifier.verify(None, token)
+    dev = jwt.encode({"sub": "dev", "exp": time.time() + 60}, "s" * 32)
+    with pytest.raises(InvalidCredentials, match="reserved"):
+        await verifier.verify(None, dev)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from agents.contract import DEV_USER
+from gateway.agent.client import Actor
 from gateway.api.deps import Admin, AgentDep, SettingsDep
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.audit.trail import record
-from gateway.errors import Conflict
-from gateway.library.handover import DEV_USER, hand_over
+from gateway.errors import Conflict, Forbidden
+from gateway.library.handover import hand_over
+from gateway.schedules.crons import delete_schedules_of
 
 router = APIRouter(tags=["admin"], dependencies=AUTHENTICATED, responses=ERRORS)
 
@@ -25,15 +28,19 @@ class HandoverResult(BaseModel):
 @router.post("/api/handover", response_model=HandoverResult)
 async def take_over_dev_work(agent: AgentDep, user: Admin, settings: SettingsDep) -> HandoverResult:
     """Move the threads and saved workflows user `dev` made (every caller is `dev` while
-    authentication is off) into the acting space: a team's (its admin only) or the
-    caller's own. Recorded in that space's audit trail. Schedules are not moved."""
+    authentication is off) into the team the caller is an admin of. Recorded in the
+    team's audit trail. dev's schedules of the moved workflows are deleted."""
     if settings.auth_disabled:
         raise Conflict("nothing_to_hand_over", f"authentication is off: every caller is {DEV_USER}")
-    if DEV_USER in settings.api_keys:
-        raise Conflict(
-            "nothing_to_hand_over", f"'{DEV_USER}' is a configured user: their work is their own"
+    if user.team is None:
+        raise Forbidden(
+            "hand over into a team, as its admin: send X-Threadgate-Team (CLI: --team)",
+            {"needs": "admin"},
         )
     done = await hand_over(agent, user)
+    for workflow_id in done.workflows:
+        # They would fire against a workflow dev no longer has.
+        await delete_schedules_of(agent, Actor(DEV_USER), workflow_id)
     for thread_id in done.threads:
         await record(agent, user, "handover", thread_id, {"from": DEV_USER})
     for workflow_id in done.workflows:

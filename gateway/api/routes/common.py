@@ -12,7 +12,7 @@ from gateway.agent.client import Actor
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
 from gateway.api.errors import ErrorBody
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
-from gateway.errors import NotFound
+from gateway.errors import Invalid, NotFound
 from gateway.library.reads import saved_plan
 from gateway.settings import Settings
 from gateway.threads.executions import Execution, plan_for, start_execution
@@ -78,6 +78,13 @@ async def execute(
                 workflow_json=request.workflow_json,
                 thread_id=request.thread_id,
                 message=request.message,
+            )
+        if user.team is None and any(step.get("four_eyes") for step in plan.steps):
+            # In one's own space nobody else can see the thread, let alone answer it.
+            raise Invalid(
+                "workflow_json",
+                "a four_eyes approval needs someone else to answer it: run this workflow "
+                "in a team (X-Threadgate-Team)",
             )
         webhook = str(request.webhook) if request.webhook is not None else None
         if keyed is not None and request.thread_id is None:
