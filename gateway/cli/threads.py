@@ -16,6 +16,7 @@ from gateway.cli.workflows import show_record
 
 class Status(StrEnum):
     pending = "pending"
+    queued = "queued"
     running = "running"
     completed = "completed"
     failed = "failed"

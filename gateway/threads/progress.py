@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 from agents.contract import STATUS_TABLE, WorkflowStatus, workflow_status
 
+QUEUED = WorkflowStatus.QUEUED
+
 
 class ThreadProgress(BaseModel):
     """How far a workflow thread has got, in the seed's field names."""
@@ -27,14 +29,24 @@ class ThreadProgress(BaseModel):
     )
 
 
+# Set by `gateway.threads.reads` on a busy thread whose latest run still waits for a
+# worker: the Agent Server's thread record does not say so, the run does.
+QUEUED_MARK = "threadgate_queued"
+
+
+def marked_queued(thread: Thread, queued: bool) -> Thread:
+    return cast(Thread, {**thread, QUEUED_MARK: queued})
+
+
 def _values(thread: Thread) -> dict[str, Any]:
     values = thread.get("values")
     return values if isinstance(values, dict) else {}
 
 
 def search_filter(status: WorkflowStatus) -> tuple[ThreadStatus, dict[str, Any] | None]:
-    """The Agent Server search (thread status, values filter) that finds a workflow status."""
-    thread_status, phase = STATUS_TABLE[status]
+    """The Agent Server search (thread status, values filter) that finds a workflow status
+    (for `queued`, the busy threads among which the gateway finds the queued ones)."""
+    thread_status, phase = STATUS_TABLE[WorkflowStatus.RUNNING if status == QUEUED else status]
     return cast(ThreadStatus, thread_status), ({"phase": phase} if phase else None)
 
 
@@ -53,7 +65,8 @@ def thread_progress(thread: Thread, error_message: str | None = None) -> ThreadP
     plan = [s for s in _list(values.get("plan")) if isinstance(s, dict)]
     completed = {s for s in _list(values.get("completed")) if isinstance(s, str)}
     asks = waiting_question(thread) is not None
-    status = workflow_status(thread["status"], _text(values.get("phase")), asks)
+    queued = bool(cast(dict[str, Any], thread).get(QUEUED_MARK))
+    status = workflow_status(thread["status"], _text(values.get("phase")), asks, queued)
     upcoming = next((s for s in plan if _text(s.get("id")) not in completed), None)
     current = None
     if upcoming is not None and status != WorkflowStatus.COMPLETED:

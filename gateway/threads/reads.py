@@ -2,7 +2,8 @@
 
 While a run works on a thread, the Agent Server updates the thread record's values
 only when the run ends; its latest checkpoint is current after every step. So a busy
-thread's values are read from its checkpoint, which is what makes live progress exact.
+thread's values are read from its checkpoint, which is what makes live progress exact,
+and its latest run tells whether it still waits in the queue (`queued`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from langgraph_sdk.schema import Run, Thread, ThreadState, ThreadStatus
 
 from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
+from gateway.threads.progress import QUEUED_MARK, marked_queued
 
 
 async def read_thread(agent: LangGraphClient, user: Actor, thread_id: str) -> Thread:
@@ -24,11 +26,15 @@ async def read_thread(agent: LangGraphClient, user: Actor, thread_id: str) -> Th
 
 
 async def with_live_values(agent: LangGraphClient, user: Actor, thread: Thread) -> Thread:
-    if thread["status"] != "busy":
-        return thread
-    state = await agent.threads.get_state(thread["thread_id"], headers=as_user(user))
+    if thread["status"] != "busy" or QUEUED_MARK in thread:
+        return thread  # nothing to add, or added already (a status search reads them)
+    state, latest = await together(
+        agent.threads.get_state(thread["thread_id"], headers=as_user(user)),
+        agent.runs.list(thread["thread_id"], limit=1, headers=as_user(user)),
+    )
     values = state["values"] if isinstance(state["values"], dict) else None
-    return {**thread, "values": values}
+    queued = bool(latest) and latest[0]["status"] == "pending"
+    return marked_queued({**thread, "values": values}, queued)
 
 
 async def as_left_by(

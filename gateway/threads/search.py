@@ -16,6 +16,7 @@ from agents.contract import WorkflowStatus
 from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
 from gateway.threads.progress import search_filter, thread_progress
+from gateway.threads.reads import with_live_values_all
 
 logger = logging.getLogger(__name__)
 # The search and the count above: each 500 may close its connection.
@@ -47,6 +48,8 @@ async def search_threads(
             agent.threads.count(**filters),
         )
         return found, total
+    if status in (WorkflowStatus.RUNNING, WorkflowStatus.QUEUED):
+        return await _busy_showing(agent, user, filters, order, status, limit, offset)
     thread_status, values = search_filter(status)
     try:
         found, total = await together(
@@ -75,6 +78,31 @@ async def search_threads(
         matching += [t for t in page if thread_progress(t).status == status]
         if len(page) < 100:
             break
+    return matching[offset : offset + limit], len(matching)
+
+
+async def _busy_showing(
+    agent: LangGraphClient,
+    user: Actor,
+    filters: dict[str, Any],
+    order: dict[str, Any],
+    status: WorkflowStatus,
+    limit: int,
+    offset: int,
+) -> tuple[list[Thread], int]:
+    """Busy threads are running or queued, told apart by their latest run, which no
+    search filters on: the busy ones (a space has at most its active-run cap of them)
+    are read here, with their runs, and filtered."""
+    busy: list[Thread] = []
+    for start in range(0, FALLBACK_SCAN, 100):
+        page = await agent.threads.search(
+            **filters, **order, status="busy", limit=100, offset=start
+        )
+        busy += page
+        if len(page) < 100:
+            break
+    live = await with_live_values_all(agent, user, busy)
+    matching = [t for t in live if thread_progress(t).status == status]
     return matching[offset : offset + limit], len(matching)
 
 

@@ -232,7 +232,7 @@ def execution_status(run: Run, thread_status: WorkflowStatus) -> WorkflowStatus:
     """What one run amounts to; an approval ends a run successfully while the thread waits."""
     status = run["status"]
     if status == "pending":
-        return WorkflowStatus.PENDING
+        return WorkflowStatus.QUEUED
     if status == "running":
         return WorkflowStatus.RUNNING
     if status in ("error", "timeout"):

@@ -31,7 +31,15 @@ from tests.integration.helpers import (
     TEAM_ROLES,
 )
 from tests.webhook_receiver import WebhookReceiver
-from tools.launcher import ROOT, StackError, free_port, start_agent_server, start_gateway, stop
+from tools.launcher import (
+    DEFAULT_AGENT_JOBS,
+    ROOT,
+    StackError,
+    free_port,
+    start_agent_server,
+    start_gateway,
+    stop,
+)
 
 HOST = "127.0.0.1"
 SERVICE_KEY = "test-service-key-" + secrets.token_hex(8)
@@ -148,6 +156,7 @@ def start_test_agent_server(
                 log=log,
                 env={**agent_server_env(model), **(env or {})},
                 config=loopback_webhooks_config(workdir),
+                jobs=int((env or {}).get("THREADGATE_AGENT_JOBS", DEFAULT_AGENT_JOBS)),
             )
         except StackError as exc:
             raise RuntimeError(f"{exc}\n{_tail(workdir / 'agent-server.log')}") from exc

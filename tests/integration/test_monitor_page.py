@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from langgraph_sdk.client import LangGraphClient
 from playwright.async_api import Browser, Page, expect
 
 from tests.integration.browser import Seen, browser_fixture, row, signed_in, snap  # noqa: F401
@@ -109,14 +110,20 @@ async def test_a_refused_action_shows_the_apis_message(
     tab, _ = page
     thread_id = await open_a_completed_thread(tab, gateway, stack)
     await expect(tab.locator("#thread-status")).to_have_text("completed")
-    await tab.click("#pause")
+    # A finished thread offers no pause, resume or cancel.
+    for control in ("#pause", "#resume", "#cancel"):
+        await expect(tab.locator(control)).to_be_hidden()
+    # Deleted elsewhere (by another tab, a teammate) after the page read it.
+    assert (await gateway.delete(f"/api/threads/{thread_id}")).status_code == 204
+    await tab.click("#delete")
+    await tab.click("#delete-yes")
     await expect(tab.locator("#notice")).to_have_text(
-        "Pause refused: thread is completed; only a running thread pauses"
+        f"Delete refused: thread '{thread_id}' not found"
     )
     await expect(tab.locator("#notice")).to_have_class("error")
     await snap(tab, "5-refused")
     await tab.goto(f"{stack.gateway_url}/ui/#/")
-    await expect(row(tab, thread_id)).to_be_visible()
+    await expect(row(tab, thread_id)).to_have_count(0)
     await snap(tab, "6-list")
     # Readable in a narrow window: nothing wider than the screen.
     await tab.set_viewport_size({"width": 380, "height": 800})
@@ -160,3 +167,16 @@ async def test_a_saved_workflow_runs_from_the_page_and_shows_its_tokens(
     await expect(tab.locator("#thread-usage")).to_contain_text(f"Tokens: {total}")
     await expect(tab.locator("#steps .usage")).to_have_count(2)
     await snap(tab, "6-saved-workflow-run")
+
+
+async def test_a_thread_with_no_plan_yet_reads_starting_not_0_of_0(
+    page: tuple[Page, Seen], sdk: LangGraphClient
+):
+    # What a scheduled run looks like until its first step has read the saved workflow.
+    tab, _ = page
+    thread = await sdk.threads.create(metadata={"workflow_name": "Nightly"})
+    count = row(tab, thread["thread_id"]).locator(".count")
+    await expect(count).to_have_text("starting", timeout=10_000)
+    await expect(row(tab, thread["thread_id"]).locator("progress")).to_have_attribute(
+        "aria-label", "starting"
+    )

@@ -31,13 +31,21 @@ def test_each_status_round_trips_through_the_search_filter(status: WorkflowStatu
     thread_status, values = search_filter(status)
     phases = [values["phase"]] if values else PHASES  # no values filter: any phase
     asks = status == WorkflowStatus.WAITING  # a waiting thread asks its approval question
+    # Queued or running: both busy, told apart by the thread's latest run.
+    queued = status == WorkflowStatus.QUEUED
     for phase in phases:
-        assert workflow_status(thread_status, phase, asks) == status, (thread_status, phase)
+        shown = workflow_status(thread_status, phase, asks, queued)
+        assert shown == status, (thread_status, phase)
 
 
-def test_every_status_has_exactly_one_row():
-    assert set(STATUS_TABLE) == set(WorkflowStatus)
+def test_every_status_but_queued_has_exactly_one_row():
+    assert set(STATUS_TABLE) == set(WorkflowStatus) - {WorkflowStatus.QUEUED}
     assert len(set(STATUS_TABLE.values())) == len(STATUS_TABLE)
+
+
+def test_only_a_busy_thread_is_queued():
+    assert workflow_status("busy", "done", queued=True) == WorkflowStatus.QUEUED
+    assert workflow_status("idle", "done", queued=True) == WorkflowStatus.COMPLETED
 
 
 @pytest.mark.parametrize(("phase", "shown"), [("running", "paused"), (None, "pending")])

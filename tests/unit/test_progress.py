@@ -10,7 +10,12 @@ from langgraph_sdk.schema import StreamPart
 from agents.contract import WorkflowStatus
 from gateway.api.frames import StreamFrames, run_error
 from gateway.threads.executions import Execution
-from gateway.threads.progress import search_filter, thread_progress, waiting_question
+from gateway.threads.progress import (
+    marked_queued,
+    search_filter,
+    thread_progress,
+    waiting_question,
+)
 
 PLAN = [{"id": f"s{i}", "title": f"Step {i}", "type": "task", "prompt": "x"} for i in (1, 2, 3)]
 
@@ -59,6 +64,8 @@ def test_a_cancelled_run_leaves_a_paused_thread_not_a_waiting_one():
 def test_every_status_has_a_search_that_maps_back_to_it(status: WorkflowStatus):
     agent_status, values = search_filter(status)
     found = thread(agent_status, plan=PLAN, **(values or {"phase": "running"}))
+    # The gateway marks a busy thread whose latest run is pending (gateway.threads.reads).
+    found = marked_queued(found, status == WorkflowStatus.QUEUED)
     assert thread_progress(found).status == status
 
 

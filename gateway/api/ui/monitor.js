@@ -18,6 +18,8 @@ const state = {
   pollThread: false, // a running thread's page re-read by the timer (no live socket for it)
 };
 const REWATCH_AFTER_MS = 2000; // a thread may read "running" a moment after its run ended
+// A queued thread's run has not started yet; it is watched like a running one.
+const LIVE = ["running", "queued"];
 
 // --- the API -----------------------------------------------------------------------
 
@@ -122,8 +124,9 @@ function when(iso) {
 function setProgress(bar, text, done, total) {
   bar.max = Math.max(total, 1);
   bar.value = done;
-  bar.setAttribute("aria-label", `${done} of ${total} steps`);
-  text.textContent = `${done}/${total}`;
+  // No plan yet: a scheduled run reads its saved workflow at its first step.
+  bar.setAttribute("aria-label", total ? `${done} of ${total} steps` : "starting");
+  text.textContent = total ? `${done}/${total}` : "starting";
 }
 
 function el(tag, props = {}, ...children) {
@@ -189,7 +192,7 @@ function showThreads(page) {
     ? `${page.offset + 1}-${page.offset + page.threads.length} of ${page.total}` : "no threads";
   $("newer").disabled = page.offset === 0;
   $("older").disabled = page.next_offset === null;
-  const live = new Set(page.threads.filter((t) => t.status === "running").map((t) => t.thread_id));
+  const live = new Set(page.threads.filter((t) => LIVE.includes(t.status)).map((t) => t.thread_id));
   unwatchAllBut(live);
   for (const threadId of live) watch(threadId);
 }
@@ -319,6 +322,9 @@ async function showThread(threadId) {
   $("thread-heading").textContent = thread.workflow_name || thread.workflow_id || threadId;
   $("thread-status").textContent = thread.status;
   $("thread-status").className = `status ${thread.status}`;
+  // Only what the thread's status allows (the API would refuse the rest).
+  $("pause").hidden = $("cancel").hidden = !LIVE.includes(thread.status);
+  $("resume").hidden = !["paused", "failed"].includes(thread.status);
   $("thread-id").textContent = threadId;
   setProgress($("thread-progress"), $("thread-progress-text"), p.completed_steps, p.total_steps);
   $("question").hidden = !thread.question;
@@ -331,9 +337,10 @@ async function showThread(threadId) {
     textContent: `${when(c.created_at)}: ${c.completed_steps} step(s) done`
       + (c.last_step ? `, last "${c.last_step}"` : "") + ` (${c.source ?? "?"}, ${c.checkpoint_id})`,
   })));
-  unwatchAllBut(new Set(thread.status === "running" ? [threadId] : []));
-  if (thread.status === "running") watch(threadId);
-  state.pollThread = thread.status === "running" && !canWatch();
+  const live = LIVE.includes(thread.status);
+  unwatchAllBut(new Set(live ? [threadId] : []));
+  if (live) watch(threadId);
+  state.pollThread = live && !canWatch();
 }
 
 function tokens(usage) {
