@@ -34,6 +34,7 @@ from gateway.api.routes import (
     threads,
     workflow,
 )
+from gateway.api.tracing import setup_tracing
 from gateway.settings import Settings, get_settings
 from gateway.threads.retention import retention_schedule
 from gateway.workflows.format import workflow_document
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
         with inline_json.installed(asyncio.get_running_loop()):
             owned = agent is None
             app.state.agent = agent or connect(settings)
+            if tracing is not None:
+                tracing.instrument_client(app.state.agent.http.client)
             retention = None
             if settings.retention_ttl_minutes is not None:
                 retention = asyncio.create_task(retention_schedule(app.state.agent, settings))
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
                         await retention
                 if owned:
                     await app.state.agent.aclose()
+                if tracing is not None:
+                    await tracing.shutdown()
                 process_ended()
 
     app = FastAPI(
@@ -83,6 +88,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     announce(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    # Before Observe wraps the stack: the instrumentor expects Starlette's own stack.
+    tracing = setup_tracing(app)
     # Outermost, around even the server-error handler: its log line and 500 get the id too.
     inner, counted = app.build_middleware_stack, settings.metrics != "off"
     app.build_middleware_stack = lambda: Observe(inner(), metrics=counted)  # type: ignore[method-assign]

@@ -3,8 +3,10 @@
 One handler on the root logger, with uvicorn's own loggers sent through it too, so
 every line has one shape: text `time LEVEL logger [request_id]: message` (`-` outside
 a request), or with `THREADGATE_LOG_FORMAT=json` one JSON object per line with `time`,
-`level`, `logger`, `message`, `request_id` (null outside a request) and, for an
-error, `exception`.
+`level`, `logger`, `message`, `request_id` (null outside a request), `trace_id` and,
+for an error, `exception`. With tracing on (`gateway.api.tracing`) a text line also
+names its trace, `[request_id] [trace trace_id]`, and a JSON line's `trace_id` is set
+(null outside a trace, and always with tracing off).
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import sys
 import time
 from typing import Any
 
+from opentelemetry.trace import get_current_span
+
 from gateway.agent.client import request_id
+from gateway.api.tracing import exporting
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+TRACED_TEXT_FORMAT = (
+    "%(asctime)s %(levelname)s %(name)s [%(request_id)s] [trace %(trace_id)s]: %(message)s"
+)
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
@@ -28,6 +36,17 @@ class RequestIdFilter(logging.Filter):
         current = request_id.get()
         if current is not None:
             record.request_id = current
+        return True
+
+
+class TraceIdFilter(logging.Filter):
+    """Stamps each record with the id of the trace it was written in, if any (32 hex
+    digits, as trace back-ends show it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
         return True
 
 
@@ -56,6 +75,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
+            "trace_id": getattr(record, "trace_id", None),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
@@ -64,19 +84,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(level: str, log_format: str, request_lines: bool = False) -> None:
-    """Root logs at `level` through one stderr handler, text or JSON, with request ids.
+def configure_logging(
+    level: str, log_format: str, request_lines: bool = False, traced: bool | None = None
+) -> None:
+    """Root logs at `level` through one stderr handler, text or JSON, with request ids,
+    and trace ids if `traced` (default: if this process exports traces).
 
     A line per request (uvicorn's access line, and its lines per WebSocket) and per
     Agent Server call (httpx's) is written only with `request_lines`: they cost CPU on
     every request (bench/README.md).
     """
+    traced = exporting() if traced is None else traced
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    if traced:
+        handler.addFilter(TraceIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT, defaults={"request_id": "-"}))
+        text_format = TRACED_TEXT_FORMAT if traced else TEXT_FORMAT
+        handler.setFormatter(
+            logging.Formatter(text_format, defaults={"request_id": "-", "trace_id": "-"})
+        )
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
