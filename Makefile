@@ -28,13 +28,15 @@ test: lint
 	$(BIN)/pytest
 
 # Benchmarks (not tests): gateway vs a floor pass-through and direct langgraph-sdk calls,
-# from one run; CPU per request into bench/results/cpu-latest.json.
+# from one run; CPU per request into bench/results/cpu-latest.json; two gateway replicas
+# under 1,000 follow-ups at once (bench.replicas: exits 1 if a run overlapped or went uncounted).
 bench: $(STAMP)
 	$(BIN)/python -m bench.cpu latest
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.execute
 	$(BIN)/python -m bench.streams
 	$(BIN)/python -m bench.concurrency
+	$(BIN)/python -m bench.replicas
 
 # Reliability (not a test): workflows through 100 Agent Server and 100 gateway restarts.
 soak: $(STAMP)
