@@ -32,6 +32,7 @@ from gateway.errors import Forbidden
 from gateway.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
+IDLE_CONNECTION_SECONDS = 2.0
 # The id of the request being served in this context (None outside one: the scheduled
 # prune, start-up). Set by `gateway.api.observe`; read by each Agent Server call and log line.
 request_id: ContextVar[str | None] = ContextVar("threadgate_request_id", default=None)
@@ -106,7 +107,11 @@ def _transport(settings: Settings) -> httpx.AsyncBaseTransport:
     # Every open WebSocket holds one Agent Server stream; a pool of 100 would make the
     # 101st wait (and time out).
     limits = httpx.Limits(
-        max_connections=settings.agent_max_connections, max_keepalive_connections=100
+        max_connections=settings.agent_max_connections,
+        max_keepalive_connections=100,
+        # Shorter than the Agent Server's own idle timeout (uvicorn's 5 s): a connection
+        # it is closing must not be handed out for a request (a ReadError, a 503).
+        keepalive_expiry=IDLE_CONNECTION_SECONDS,
     )
     if settings.agent_transport == "httpx":
         return httpx.AsyncHTTPTransport(retries=settings.agent_connect_retries, limits=limits)
