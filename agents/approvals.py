@@ -18,6 +18,7 @@ from typing import Any
 from langgraph_sdk import Auth
 from langgraph_sdk.errors import NotFoundError
 
+from agents.identity import forbidden
 from agents.loopback import loopback
 
 STARTED_BY = "started_by"
@@ -56,13 +57,13 @@ async def check_run_on_thread(value: Any, person: str) -> None:
             raise _not_waiting()
         return
     if not answering or not _bare(value):
-        raise _forbidden("a thread waiting at an approval takes only its answer")
+        raise forbidden("a thread waiting at an approval takes only its answer")
     if any(ask.get("four_eyes") for ask in asks):
         starters = {(thread.get("metadata") or {}).get(STARTED_BY)}
         latest_run = await client.runs.list(str(thread_id), limit=1)
         starters |= {(run.get("metadata") or {}).get(STARTED_BY) for run in latest_run}
         if person in starters:
-            raise _forbidden(
+            raise forbidden(
                 "four_eyes: this approval must be answered by someone other than who "
                 "started the run"
             )
@@ -83,11 +84,6 @@ def _bare(value: Any) -> bool:
         and not any(configurable.get(key) for key in _NOT_AN_ANSWER)
         and not value.get("after_seconds")
     )
-
-
-def _forbidden(detail: str) -> Auth.exceptions.HTTPException:
-    # The gateway passes a 403 that starts with "forbidden:" on to its caller unchanged.
-    return Auth.exceptions.HTTPException(status_code=403, detail=f"forbidden: {detail}")
 
 
 def _not_waiting() -> Auth.exceptions.HTTPException:

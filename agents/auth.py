@@ -1,32 +1,22 @@
-"""Agent Server custom auth: every caller proves who they are; each sees only their own.
+"""Agent Server custom auth: what each caller may do in the space they act in.
 
-Two kinds of caller are admitted:
-- the Threadgate gateway, with its service credential (`x-threadgate-service-key`)
-  and the user it verified (`x-threadgate-user`); the user header counts only next
-  to a valid service key;
-- a user's own script or frontend (`langgraph-sdk`, `useStream`), with the same API
-  key (`x-api-key`) or bearer token the gateway accepts, checked by the same code.
-
-A caller acts in their own space or, naming a team (`x-threadgate-team`), in the
-team's (`agents.teams`): the identity the server sees is the space's owner label (the
-user id, or `team:<name>`), so threads, runs, crons and library assistants are stamped
-with it and every access is filtered by that one equality; store items live under its
-namespace. In a team, each action also needs the caller's role to allow it, and an
-approval marked four-eyes cannot be answered by whoever started the run. The graph's
-own assistant is read-only; the caps and the cron rule (`agents.limits`) are checked
-here, where SDK scripts meet them too. Anything no handler below allows is refused,
-since the platform allows what has no handler.
+Who is calling, and in which space, is `agents.identity`: the identity the server
+sees is the space's owner label (the user id, or `team:<name>`), so threads, runs,
+crons and library assistants are stamped with it and every access is filtered by that
+one equality; store items live under its namespace. In a team each action also needs
+the caller's role to allow it (`_ability`, one table the README lists), and a thread
+waiting at an approval takes only its answer (`agents.approvals`, four-eyes there).
+The graph's own assistant is read-only; the caps and the cron rule (`agents.limits`)
+are checked here, where SDK scripts meet them too. Anything no handler below allows is
+refused, since the platform allows what has no handler.
 """
 
 from __future__ import annotations
 
-import hmac
 import os
-from functools import cache
 from typing import Any
 
 from langgraph_sdk import Auth
-from pydantic import ValidationError
 
 from agents.approvals import STARTED_BY, check_run_on_thread, resumes
 from agents.contract import (
@@ -34,19 +24,11 @@ from agents.contract import (
     GRAPH_ID,
     LIBRARY_DOCUMENTS,
     LIBRARY_MARK,
-    SERVICE_KEY_ENV,
-    SERVICE_KEY_HEADER,
     SYSTEM_USER,
-    USER_HEADER,
     namespace_label,
     workflow_assistant_id,
 )
-from agents.credentials import (
-    CredentialSettings,
-    CredentialVerifier,
-    InvalidCredentials,
-    valid_user_id,
-)
+from agents.identity import check_settings_at_start, forbidden, identify
 from agents.limits import (
     INVALID_END_TIME,
     refuse_bad_cron,
@@ -55,39 +37,17 @@ from agents.limits import (
 )
 from agents.loopback import system_assistants
 from agents.teams import (
-    ROLE_HEADER,
-    TEAM_HEADER,
     Ability,
-    NotAMember,
     Role,
     may,
     refusal,
-    role_in,
-    team_owner,
-    team_settings,
-    valid_team_name,
 )
 
 auth = Auth()
 
 
-@cache
-def _verifier() -> CredentialVerifier:
-    return CredentialVerifier(CredentialSettings())
-
-
-def _check_settings_at_start() -> None:
-    """A setting that can never admit anyone (a malformed key hash, say) stops the Agent
-    Server when it loads this module, with the reason, not at the first request."""
-    try:
-        _verifier()
-        team_settings()
-    except ValidationError as exc:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise RuntimeError(f"Threadgate auth settings: {problems}") from None
-
-
-_check_settings_at_start()
+check_settings_at_start()
+auth.authenticate(identify)
 
 
 # What marks the assistants the server made for its graphs (everyone reads those).
@@ -95,61 +55,6 @@ SYSTEM_MARK = "created_by"
 # Who created a schedule (in a team: which member); who started a thread or run is
 # `STARTED_BY` (agents.approvals reads it for four-eyes).
 CREATED_BY = "created_by"
-
-
-def _refuse(detail: str) -> Auth.exceptions.HTTPException:
-    return Auth.exceptions.HTTPException(status_code=401, detail=detail)
-
-
-def _header(headers: dict[bytes, bytes], name: str) -> str:
-    # HTTP header values are bytes; anything that is not ASCII is not ours to guess at.
-    return headers.get(name.encode(), b"").decode("ascii", "replace")
-
-
-@auth.authenticate
-async def authenticate(headers: dict[bytes, bytes]) -> dict[str, Any]:
-    """The caller's identity is the owner label of the space they act in; `person` is
-    who they are, `team` and `role` say in which team and as what (absent: their own)."""
-    presented = headers.get(SERVICE_KEY_HEADER.encode())
-    team = _header(headers, TEAM_HEADER).strip() or None
-    if presented is not None:
-        expected = os.environ.get(SERVICE_KEY_ENV, "").encode()
-        # With no key configured the gateway's path is closed: fail closed.
-        if not expected or not hmac.compare_digest(presented, expected):
-            raise _refuse("invalid service credential")
-        user = _header(headers, USER_HEADER)
-        if not valid_user_id(user):
-            raise _refuse("a user identity is required")
-        if team is None or user == SYSTEM_USER:
-            return {"identity": user, "person": user}
-        # The gateway checked membership (with the user's token, which only it saw).
-        role = _header(headers, ROLE_HEADER)
-        if not valid_team_name(team) or role not in Role.__members__.values():
-            raise _refuse("a team needs a valid name and role")
-        return _in_team(user, team, Role(role))
-    scheme, _, token = _header(headers, "authorization").strip().partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else ""
-    try:
-        user, claims = await _verifier().identify(
-            _header(headers, "x-api-key") or None, bearer or None
-        )
-    except InvalidCredentials as exc:
-        raise _refuse(str(exc)) from None
-    if team is None:
-        return {"identity": user, "person": user}
-    try:
-        return _in_team(user, team, role_in(team, user, claims, team_settings()))
-    except NotAMember as exc:
-        raise _forbidden(str(exc)) from None
-
-
-def _in_team(user: str, team: str, role: Role) -> dict[str, Any]:
-    return {"identity": team_owner(team), "person": user, "team": team, "role": role.value}
-
-
-def _forbidden(detail: str) -> Auth.exceptions.HTTPException:
-    # The gateway passes a 403 that starts with "forbidden:" on to its caller unchanged.
-    return Auth.exceptions.HTTPException(status_code=403, detail=f"forbidden: {detail}")
 
 
 def _caller(ctx: Auth.types.AuthContext, field: str) -> Any:
@@ -165,7 +70,7 @@ def _require(ctx: Auth.types.AuthContext, ability: Ability) -> None:
     """In a team, refuse what the caller's role does not allow (their own space: all)."""
     team, role = _caller(ctx, "team"), _caller(ctx, "role")
     if team is not None and not may(Role(role), ability):
-        raise _forbidden(refusal(ability, team, Role(role)))
+        raise forbidden(refusal(ability, team, Role(role)))
 
 
 _READS = {"read", "search", "get", "list_namespaces"}
@@ -284,7 +189,7 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
         raise Auth.exceptions.HTTPException(status_code=403, detail="not your namespace")
     ability = _ability(ctx, value)
     if ability is not Ability.READ and namespace[1 : 1 + len(AUDIT)] == AUDIT:
-        raise _forbidden("the audit trail is written by the gateway alone")
+        raise forbidden("the audit trail is written by the gateway alone")
     _require(ctx, ability)
 
 
@@ -302,7 +207,7 @@ async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Fil
     if isinstance(value, dict) and ctx.action in ("create", "create_run"):
         _metadata(value)[STARTED_BY] = _person(ctx)
     if ctx.action == "update" and STARTED_BY in _metadata(value):
-        raise _forbidden(f"metadata.{STARTED_BY} is recorded by the server")
+        raise forbidden(f"metadata.{STARTED_BY} is recorded by the server")
     return _owner_only(ctx, value)
 
 
@@ -326,7 +231,7 @@ async def own_crons(ctx: Auth.types.AuthContext, value: Any) -> Auth.types.Filte
             await refuse_past_schedule_limit(ctx.user.identity)
             _metadata(value)[CREATED_BY] = _person(ctx)
         elif ctx.action == "update" and CREATED_BY in (value.get("metadata") or {}):
-            raise _forbidden(f"metadata.{CREATED_BY} is recorded by the server")
+            raise forbidden(f"metadata.{CREATED_BY} is recorded by the server")
     return _owner_only(ctx, value)
 
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from agents import auth
+from agents import identity as auth
 from agents.credentials import CredentialSettings, CredentialVerifier, InvalidCredentials
 from gateway.main import config_problems
 from gateway.settings import Settings
