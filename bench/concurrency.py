@@ -16,10 +16,7 @@ call, (one alone - model delay) / model delay. Results are printed and written a
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import json
-import os
-import platform
 import secrets
 import statistics
 import time
@@ -30,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.stack import BenchStack, bench_stack
+from bench.stack import BenchStack, bench_stack, run_record
 from tests.fake_openai import FakeOpenAI
 from tools.launcher import DEFAULT_AGENT_JOBS
 
@@ -132,12 +129,7 @@ def main() -> None:
     report(results)
     RESULTS.mkdir(exist_ok=True)
     record = {
-        "started": began,
-        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
-        "python": platform.python_version(),
-        "langgraph_api": importlib.metadata.version("langgraph-api"),
-        "langgraph_runtime_inmem": importlib.metadata.version("langgraph-runtime-inmem"),
+        **run_record(began),
         "model_delay_s": MODEL_DELAY,
         "poll_s": POLL,
         "plan": list(PLAN),

@@ -32,11 +32,9 @@ Writes `bench/results/replicas-latest.json`.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import itertools
 import json
 import os
-import platform
 import sys
 import time
 from collections import Counter
@@ -50,7 +48,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
-from bench.stack import HOST, USER_KEY, bench_stack
+from bench.stack import HOST, USER_KEY, bench_stack, run_record
 from tests.fake_openai import FakeOpenAI
 from tools.launcher import StackError, free_port, start_gateway, stop
 
@@ -403,12 +401,7 @@ def main() -> None:
         print("  " + line)
     RESULTS.mkdir(exist_ok=True)
     record = {
-        "started": began,
-        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
-        "python": platform.python_version(),
-        "langgraph_api": importlib.metadata.version("langgraph-api"),
-        "langgraph_runtime_inmem": importlib.metadata.version("langgraph-runtime-inmem"),
+        **run_record(began),
         "threads": threads,
         "follow_ups_per_thread": per_thread,
         "tally": asdict(tally),

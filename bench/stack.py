@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import platform
 import secrets
 import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from langgraph_sdk import get_client
@@ -94,3 +98,15 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def run_record(began: str) -> dict[str, str]:
+    """What every results file says about its run: when, on what, with which versions."""
+    return {
+        "started": began,
+        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores",
+        "python": platform.python_version(),
+        "langgraph_api": importlib.metadata.version("langgraph-api"),
+        "langgraph_runtime_inmem": importlib.metadata.version("langgraph-runtime-inmem"),
+    }
