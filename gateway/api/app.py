@@ -35,6 +35,7 @@ from gateway.api.routes import (
     workflow,
 )
 from gateway.api.tracing import setup_tracing
+from gateway.api.watching import Watching
 from gateway.settings import Settings, get_settings
 from gateway.threads.retention import retention_schedule
 from gateway.workflows.format import workflow_document
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
     )
     app.state.settings = settings
     app.state.authenticator = Authenticator(settings)
+    app.state.watching = Watching()
     announce(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)

@@ -45,6 +45,12 @@ OPEN_WEBSOCKETS = Gauge(
     ["route"],
     multiprocess_mode="livesum",
 )
+RUN_STREAMS_OPEN = Gauge(
+    "threadgate_run_streams_open",
+    "Agent Server streams open: one per run being watched per worker, shared by every "
+    "WebSocket watching that run.",
+    multiprocess_mode="livesum",
+)
 AGENT_ERRORS = Counter(
     "threadgate_agent_server_errors",
     "Agent Server failures that reached a caller (an error response or an error frame), "
