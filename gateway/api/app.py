@@ -18,6 +18,7 @@ from gateway.agent.client import connect
 from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
+from gateway.api.frame_schema import stream_frame
 from gateway.api.metrics import process_ended
 from gateway.api.monitor import monitor_files, to_monitor
 from gateway.api.observe import Observe
@@ -119,7 +120,8 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema plus the accepted workflow formats as `WorkflowDocument`."""
+    """The generated schema plus the accepted workflow formats as `WorkflowDocument` and
+    the WebSocket frames as `StreamFrame`."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
@@ -128,5 +130,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(formats.pop("$defs", {}))
         components["WorkflowDocument"] = formats
+        # The WebSocket frames, which no route's schema reaches (gateway.api.frame_schema).
+        frames = stream_frame.json_schema(
+            mode="serialization", ref_template="#/components/schemas/{model}"
+        )
+        for name, definition in frames.pop("$defs", {}).items():
+            # A model the routes publish too (ThreadProgress) keeps the routes' version.
+            components.setdefault(name, definition)
+        components["StreamFrame"] = frames
         app.openapi_schema = schema
     return app.openapi_schema

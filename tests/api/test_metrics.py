@@ -253,11 +253,49 @@ def run_answer(request: httpx.Request) -> httpx.Response:
     if request.method == "POST" and path.endswith("/runs"):
         return httpx.Response(200, json={"run_id": RUN, "thread_id": THREAD, "status": "pending"})
     if path.endswith("/stream"):
+        # As the workflow graph sends them (agents/workflow.py `_progress_event`).
+        step = {"total_steps": 2}
         events = [
-            ("custom", {"event": "step_started", "step_id": "a", "title": "A"}),
-            ("custom", {"event": "step_finished", "step_id": "a", "completed_steps": 1}),
-            ("custom", {"event": "step_started", "step_id": "b", "title": "B"}),
-            ("custom", {"event": "step_finished", "step_id": "b", "completed_steps": 2}),
+            (
+                "custom",
+                {
+                    **step,
+                    "event": "step_started",
+                    "step_id": "a",
+                    "title": "A",
+                    "completed_steps": 0,
+                },
+            ),
+            (
+                "custom",
+                {
+                    **step,
+                    "event": "step_finished",
+                    "step_id": "a",
+                    "title": "A",
+                    "completed_steps": 1,
+                },
+            ),
+            (
+                "custom",
+                {
+                    **step,
+                    "event": "step_started",
+                    "step_id": "b",
+                    "title": "B",
+                    "completed_steps": 1,
+                },
+            ),
+            (
+                "custom",
+                {
+                    **step,
+                    "event": "step_finished",
+                    "step_id": "b",
+                    "title": "B",
+                    "completed_steps": 2,
+                },
+            ),
         ]
         body = "".join(f"event: {e}\ndata: {json.dumps(d)}\n\n" for e, d in events)
         return httpx.Response(200, text=body, headers={"content-type": "text/event-stream"})
