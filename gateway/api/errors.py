@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from agents.limits import RETRY_AFTER_SECONDS, TOO_MANY_ACTIVE_RUNS
+from gateway.api.methods import allowed_methods
 from gateway.api.metrics import count_agent_error
 from gateway.errors import (
     AnswerRequired,
@@ -205,10 +206,15 @@ def _http_code(status: int) -> str:
     }.get(status, "http_error")
 
 
-async def _handle(_: Request, exc: Exception) -> JSONResponse:
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
     status, body = describe(exc)
     wait = body.details.get(RETRY_AFTER) if isinstance(body.details, dict) else None
-    headers = {"Retry-After": str(wait)} if wait is not None else None
+    headers = {"Retry-After": str(wait)} if wait is not None else {}
+    if isinstance(exc, HTTPException) and exc.headers:
+        headers.update(exc.headers)
+    if status == 405:
+        allow = allowed_methods(request.app.openapi(), request.url.path)
+        headers["Allow"] = allow or headers.get("Allow", "")
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path
 from langgraph_sdk.client import LangGraphClient
+from starlette.convertors import Convertor, register_url_convertor
 
 from gateway.agent.client import Actor
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
@@ -51,6 +52,25 @@ async def _thread_id(
 
 
 ThreadIdPath = Annotated[str, Depends(_thread_id)]
+
+
+# The maintenance routes' own segments under /api/threads. A `{thread_id:thread}` path
+# does not match them, so `DELETE /api/threads/failed` is a 405 naming the methods
+# `/api/threads/failed` has, not a thread id refused with a 422.
+THREAD_ROUTE_WORDS = ("failed", "prune")
+
+
+class ThreadIdConvertor(Convertor[str]):
+    regex = rf"(?!(?:{'|'.join(THREAD_ROUTE_WORDS)})(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("thread", ThreadIdConvertor())
 
 
 async def execute(
