@@ -54,6 +54,30 @@ def limit_settings() -> LimitSettings:
     return LimitSettings()
 
 
+def _cron_field(value: str) -> str:
+    item = rf"(?:\*|{value}(?:-{value})?)(?:/[1-9][0-9]{{0,2}})?"
+    return rf"{item}(?:,{item})*"
+
+
+# The five fields in numbers, as the OpenAPI document publishes them: what this pattern
+# matches, the check below accepts, except a date no month has (`0 0 30 2 *`).
+# (The check also takes tabs, and month and weekday names.)
+CRON_PATTERN = (
+    r"^ *"
+    + r" +".join(
+        _cron_field(value)
+        for value in (
+            r"[0-5]?[0-9]",  # minute
+            r"(?:[01]?[0-9]|2[0-3])",  # hour
+            r"(?:0?[1-9]|[12][0-9]|3[01])",  # day of month
+            r"(?:0?[1-9]|1[0-2])",  # month
+            r"[0-7]",  # weekday, 0 and 7 both Sunday
+        )
+    )
+    + r" *$"
+)
+
+
 def cron_fields_problem(expression: Any) -> str | None:
     """Why a cron expression is refused, or None. The Agent Server's parser also takes a
     sixth (seconds) field, which would start a run every second."""

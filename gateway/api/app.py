@@ -7,10 +7,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi import Depends, FastAPI
 from langgraph_sdk.client import LangGraphClient
 
 from gateway.agent import inline_json
@@ -18,10 +16,11 @@ from gateway.agent.client import connect
 from gateway.api.auth import Authenticator, announce
 from gateway.api.body_limit import BodySizeLimit
 from gateway.api.errors import install_error_handlers
-from gateway.api.frame_schema import stream_frame
 from gateway.api.metrics import process_ended
 from gateway.api.monitor import monitor_files, to_monitor
 from gateway.api.observe import Observe
+from gateway.api.openapi import openapi_document
+from gateway.api.query import only_declared_query
 from gateway.api.routes import (
     admin,
     control,
@@ -39,7 +38,6 @@ from gateway.api.tracing import setup_tracing
 from gateway.api.watching import Watching
 from gateway.settings import Settings, get_settings
 from gateway.threads.retention import retention_schedule
-from gateway.workflows.format import workflow_document
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +82,7 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
         version="0.1.0",
         summary="Run, stream and manage durable AI workflows on LangGraph Platform.",
         lifespan=lifespan,
+        dependencies=[Depends(only_declared_query)],
     )
     app.state.settings = settings
     app.state.authenticator = Authenticator(settings)
@@ -115,28 +114,5 @@ def create_app(settings: Settings | None = None, agent: LangGraphClient | None =
         app.include_router(metrics.router)
     app.mount("/ui", monitor_files(), name="monitor")
     app.add_api_route("/", to_monitor, include_in_schema=False)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema plus the accepted workflow formats as `WorkflowDocument` and
-    the WebSocket frames as `StreamFrame`."""
-    if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, summary=app.summary, routes=app.routes
-        )
-        formats = workflow_document.json_schema(ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(formats.pop("$defs", {}))
-        components["WorkflowDocument"] = formats
-        # The WebSocket frames, which no route's schema reaches (gateway.api.frame_schema).
-        frames = stream_frame.json_schema(
-            mode="serialization", ref_template="#/components/schemas/{model}"
-        )
-        for name, definition in frames.pop("$defs", {}).items():
-            # A model the routes publish too (ThreadProgress) keeps the routes' version.
-            components.setdefault(name, definition)
-        components["StreamFrame"] = frames
-        app.openapi_schema = schema
-    return app.openapi_schema

@@ -15,7 +15,11 @@ from starlette.requests import HTTPConnection
 from agents.teams import Ability
 from gateway.agent.client import Actor
 from gateway.api.auth import Authenticator, credentials, team
-from gateway.api.models import IDEMPOTENCY_KEY_RULE, check_idempotency_key
+from gateway.api.models import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IDEMPOTENCY_KEY_RULE,
+    check_idempotency_key,
+)
 from gateway.settings import Settings
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -71,6 +75,8 @@ async def idempotency_key(
             alias=IDEMPOTENCY_KEY_HEADER,
             description="Sent again with the same request, answers 200 with the execution "
             f"the first one started instead of starting another ({IDEMPOTENCY_KEY_RULE}).",
+            # Published, not enforced here: the check below names the rule in its 422.
+            json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
         ),
     ] = None,
 ) -> str | None:

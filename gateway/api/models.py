@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, Field, HttpUrl, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    JsonValue,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
 
 from agents.contract import WorkflowStatus
 from gateway.library.saving import WORKFLOW_ID_PATTERN
@@ -33,6 +43,9 @@ SafeText = Annotated[str, AfterValidator(check_text)]
 
 LibraryId = Annotated[str, Field(pattern=WORKFLOW_ID_PATTERN, description="A saved workflow.")]
 Version = Annotated[int, Field(ge=1, le=1_000_000, description="A saved version; latest if unset.")]
+# In a JSON body a number is a number and a boolean a boolean: `true` is not 1, nor 0
+# false (query strings are text: their numbers are parsed).
+BodyVersion = Annotated[Version, Field(strict=True)]
 # Where the Agent Server posts a run's outcome. Its own URL policy (langgraph.json
 # `webhooks.url`) decides which hosts are allowed; loopback is refused by default.
 Webhook = Annotated[
@@ -43,7 +56,8 @@ Webhook = Annotated[
 
 # Printable ASCII, no space at either end (HTTP trims header values): what a client's
 # UUID, hash or "order-42-attempt" looks like.
-_IDEMPOTENCY_KEY = re.compile(r"[!-~](?:[ -~]{0,253}[!-~])?")
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 IDEMPOTENCY_KEY_RULE = "1-255 printable ASCII characters, no space at either end"
 
 
@@ -58,7 +72,8 @@ IdempotencyKey = Annotated[
     AfterValidator(check_idempotency_key),
     Field(
         description="Sent again with the same request, answers with the execution the first "
-        f"one started instead of starting another ({IDEMPOTENCY_KEY_RULE})."
+        f"one started instead of starting another ({IDEMPOTENCY_KEY_RULE}).",
+        json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
     ),
 ]
 
@@ -69,8 +84,46 @@ def _safe_values(values: dict[str, Any] | None) -> dict[str, Any] | None:
     return values
 
 
+# Exactly one of three forms; the fields the others use are left out or null.
+_ABSENT: dict[str, JsonValue] = {"type": "null"}
+EXECUTE_FORMS: list[JsonValue] = [
+    {
+        "title": "Run a workflow document",
+        "required": ["workflow_json"],
+        "properties": {
+            "workflow_json": {"type": "object"},
+            "workflow_id": _ABSENT,
+            "version": _ABSENT,
+            "message": _ABSENT,
+        },
+    },
+    {
+        "title": "Run a saved workflow",
+        "required": ["workflow_id"],
+        "properties": {
+            "workflow_id": {"type": "string"},
+            "workflow_json": _ABSENT,
+            "message": _ABSENT,
+        },
+    },
+    {
+        "title": "Follow up on a thread",
+        "required": ["message", "thread_id"],
+        "properties": {
+            "message": {"type": "string"},
+            "thread_id": {"type": "string"},
+            "workflow_json": _ABSENT,
+            "workflow_id": _ABSENT,
+            "version": _ABSENT,
+        },
+    },
+]
+
+
 class ExecuteRequest(BaseModel):
     """Run a workflow on a new thread, or continue an existing thread."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": EXECUTE_FORMS})
 
     workflow_json: WorkflowJson | None = Field(
         default=None, description="The workflow, as a React Flow export or a plain step list."
@@ -87,7 +140,7 @@ class ExecuteRequest(BaseModel):
     workflow_id: LibraryId | None = Field(
         default=None, description="Run this saved workflow, in place of `workflow_json`."
     )
-    version: Version | None = None
+    version: BodyVersion | None = None
     webhook: Webhook | None = None
     idempotency_key: IdempotencyKey | None = Field(
         default=None,
@@ -167,7 +220,7 @@ SortOrder = Literal["asc", "desc"]
 class ResumeRequest(BaseModel):
     """The answer to a waiting approval; leave empty to resume a paused or failed thread."""
 
-    approved: bool | None = Field(default=None, description="Answer of a waiting approval.")
+    approved: StrictBool | None = Field(default=None, description="Answer of a waiting approval.")
     comment: SafeText | None = Field(default=None, max_length=2_000)
 
 

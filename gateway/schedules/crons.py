@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from langgraph_sdk.schema import Cron
 
 from agents.contract import LibraryRef
 from agents.limits import (
+    CRON_PATTERN,
     INVALID_CRON,
     INVALID_END_TIME,
     TOO_MANY_SCHEDULES,
@@ -52,6 +54,12 @@ def check_cron(expression: str) -> str:
     rule (`agents.limits`), for scripts that never pass the gateway."""
     if (problem := cron_fields_problem(expression)) is not None:
         raise Invalid("cron", problem)
+    if re.fullmatch(CRON_PATTERN, expression) is None:  # what the OpenAPI document says
+        raise Invalid(
+            "cron",
+            "cron is five fields (minute hour day month weekday) of numbers, `*`, ranges, "
+            "lists and steps, separated by spaces, e.g. `*/15 9-17 * * 1-5`",
+        )
     return " ".join(expression.split())
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 import httpx
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIError, NotFoundError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.agent.client import Actor, as_user
 from gateway.agent.together import together
@@ -39,6 +39,9 @@ class FailedThreadsFilter(BaseModel):
 
 class BatchResumeRequest(FailedThreadsFilter):
     """Resume these threads, or (without `thread_ids`) the failed threads the filter finds."""
+
+    # A JSON body: `false` is not 0 (the same filter as a query string is parsed as text).
+    model_config = ConfigDict(strict=True)
 
     thread_ids: list[ThreadId] | None = Field(default=None, max_length=100)
 

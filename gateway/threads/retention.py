@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 from langgraph_sdk.schema import PruneStrategy, Thread
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.agent.client import SYSTEM, Actor, as_user
 from gateway.errors import NotSupported
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 class PruneRequest(BaseModel):
+    # A JSON body: `0` is not false, nor `true` 1.
+    model_config = ConfigDict(strict=True)
+
     older_than_minutes: float = Field(
         ge=0, le=5_256_000, description="Prune threads not updated for this long."
     )

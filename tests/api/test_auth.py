@@ -79,11 +79,15 @@ def test_the_user_is_forwarded_from_the_credential_never_from_the_caller(
     agent.handler = answer_thread
     spoof = {"X-API-Key": BOB_KEY, "x-threadgate-user": "alice", "x-threadgate-service-key": "x"}
     with app_client(settings, agent, **spoof) as client:
-        assert client.get(f"/api/threads/{THREAD}?owner=alice").status_code == 200
+        assert client.get(f"/api/threads/{THREAD}").status_code == 200
+        # A query parameter the operation does not declare is refused, not passed on.
+        refused = client.get(f"/api/threads/{THREAD}?owner=alice")
+        assert refused.status_code == 422
+        assert refused.json()["details"][0]["field"] == "query.owner"
+    assert len(agent.requests) == 1
     sent = agent.requests[0].headers
     assert sent["x-threadgate-user"] == "bob"
     assert sent["x-threadgate-service-key"] == SERVICE_KEY
-    assert "owner" not in str(agent.requests[0].url)
 
 
 def test_hashed_and_plain_api_keys_both_work(settings: Settings, agent: FakeAgent):

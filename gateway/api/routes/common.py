@@ -3,11 +3,14 @@ starting a workflow from an execute request (REST and WebSocket alike)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import Depends, Path
+from fastapi.exceptions import RequestValidationError
 from langgraph_sdk.client import LangGraphClient
-from starlette.convertors import Convertor, register_url_convertor
+from starlette import status
+from starlette.exceptions import HTTPException
 
 from gateway.agent.client import Actor
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
@@ -41,9 +44,31 @@ REPLAYED: dict[int | str, dict[str, Any]] = {
 }
 
 
+# The maintenance routes' own segments under /api/threads: `DELETE /api/threads/failed`
+# is a 405 naming the methods `/api/threads/failed` has, not a thread id refused.
+THREAD_ROUTE_WORDS = ("failed", "prune")
+
+
 async def _thread_id(
-    thread_id: Annotated[str, Path(pattern=ANY_UUID_PATTERN, description="A thread id (UUID).")],
+    thread_id: Annotated[
+        str,
+        # The pattern is published, and checked below, after the fixed routes' words.
+        Path(description="A thread id (UUID).", json_schema_extra={"pattern": ANY_UUID_PATTERN}),
+    ],
 ) -> str:
+    if thread_id in THREAD_ROUTE_WORDS:
+        raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED)
+    if re.fullmatch(ANY_UUID_PATTERN, thread_id) is None:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_pattern_mismatch",
+                    "loc": ("path", "thread_id"),
+                    "msg": f"String should match pattern '{ANY_UUID_PATTERN}'",
+                    "input": thread_id,
+                }
+            ]
+        )
     # Well-formed but never issued (the nil UUID, say): nobody's thread, so 404, and not
     # forwarded (runtime-inmem answers 500 to the nil UUID).
     if not issued_by_agent_server(thread_id):
@@ -52,25 +77,6 @@ async def _thread_id(
 
 
 ThreadIdPath = Annotated[str, Depends(_thread_id)]
-
-
-# The maintenance routes' own segments under /api/threads. A `{thread_id:thread}` path
-# does not match them, so `DELETE /api/threads/failed` is a 405 naming the methods
-# `/api/threads/failed` has, not a thread id refused with a 422.
-THREAD_ROUTE_WORDS = ("failed", "prune")
-
-
-class ThreadIdConvertor(Convertor[str]):
-    regex = rf"(?!(?:{'|'.join(THREAD_ROUTE_WORDS)})(?:/|$))[^/]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("thread", ThreadIdConvertor())
 
 
 async def execute(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.api.deps import Admin, AgentDep, CurrentUser, IdempotencyKeyDep, Operator, SettingsDep
 from gateway.api.models import (
+    BodyVersion,
     LibraryId,
     Page,
     PageLimit,
@@ -43,7 +44,7 @@ class SaveThreadRequest(BaseModel):
 
 
 class RollbackRequest(BaseModel):
-    version: Version = Field(description="The version whose document becomes the latest.")
+    version: BodyVersion = Field(description="The version whose document becomes the latest.")
 
 
 class WorkflowPage(Page):

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic.json_schema import SkipJsonSchema
 
+from agents.limits import CRON_PATTERN
 from gateway.api.deps import AgentDep, CurrentUser, Operator, SettingsDep
-from gateway.api.models import LibraryId, Page, PageLimit, PageOffset, Version, Webhook, page_size
+from gateway.api.models import (
+    BodyVersion,
+    LibraryId,
+    Page,
+    PageLimit,
+    PageOffset,
+    Webhook,
+    page_size,
+)
 from gateway.api.routes.common import AUTHENTICATED, ERRORS
 from gateway.schedules.crons import (
     change_schedule,
@@ -26,31 +37,50 @@ router = APIRouter(
 )
 
 ScheduleIdPath = Annotated[str, Path(pattern=UUID_PATTERN, description="A schedule id.")]
+
+
+# The pattern is published, and checked (naming the field) by `check_cron`.
 CronExpression = Annotated[
     str,
     Field(
         max_length=200,
-        description="Five-field cron, e.g. `*/15 * * * *`; evaluated in `timezone` (UTC if unset).",
+        json_schema_extra={"pattern": CRON_PATTERN},
+        description="Five-field cron, e.g. `*/15 * * * *`; evaluated in `timezone` (UTC if "
+        "unset). A date no month has (`0 0 30 2 *`) is refused: it never fires.",
         examples=["0 9 * * 1-5"],
     ),
 ]
-TimeZone = Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Paris"])]
+# The time zones this machine knows, by name (checked again, naming the field, in the route).
+TimeZone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        examples=["Europe/Paris"],
+        json_schema_extra={"enum": sorted(available_timezones())},
+    ),
+]
 
 
 class ScheduleRequest(BaseModel):
     workflow_id: LibraryId
-    version: Version | None = Field(default=None, description="Pin a version; else the latest.")
+    version: BodyVersion | None = Field(default=None, description="Pin a version; else the latest.")
     cron: CronExpression
     timezone: TimeZone | None = None
     end_time: datetime | None = Field(default=None, description="No runs after this time.")
-    enabled: bool = True
+    enabled: StrictBool = True
     webhook: Webhook | None = None
 
 
 class ScheduleChange(BaseModel):
-    enabled: bool | None = None
-    cron: CronExpression | None = None
-    timezone: TimeZone | None = None
+    """Only the fields sent change; `end_time: null` clears it, and the others cannot be
+    null (leave them out to keep them)."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    enabled: StrictBool | SkipJsonSchema[None] = None
+    cron: CronExpression | SkipJsonSchema[None] = None
+    timezone: TimeZone | SkipJsonSchema[None] = None
     end_time: datetime | None = None
 
 

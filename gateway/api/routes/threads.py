@@ -82,7 +82,7 @@ async def list_threads(
     return ThreadPage.of(threads, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{thread_id:thread}", response_model=ThreadDetails)
+@router.get("/{thread_id}", response_model=ThreadDetails)
 async def get_thread(thread_id: ThreadIdPath, agent: AgentDep, user: CurrentUser) -> ThreadDetails:
     """One thread with its progress, step results and, when waiting, its question."""
     thread = await read_thread(agent, user, thread_id)
@@ -129,7 +129,7 @@ async def get_thread_history(
     return [checkpoint_view(state) for state in history]
 
 
-@router.delete("/{thread_id:thread}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{thread_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_thread(thread_id: ThreadIdPath, agent: AgentDep, user: Admin) -> Response:
     """Delete the thread and its checkpoints; later reads answer 404."""
     # Read first: runtime-inmem 0.36 answers 500 (UnboundLocalError) to a delete of an
