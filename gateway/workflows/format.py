@@ -18,6 +18,52 @@ STEP_TYPES: tuple[str, ...] = get_args(StepType)
 STRUCTURAL_TYPES = ("start", "end", "input", "output")
 
 
+# The published schema says what each step type needs, as a union on `type` (the parser,
+# which reads these models, says the same in its errors, naming the node): a task its
+# instructions, an approval its question (or instructions), a structural node nothing.
+Schema = dict[str, Any]
+_TEXT: Schema = {"type": "string", "pattern": r"\S"}
+_TASK_TYPES = [None, "", "default", "task"]
+
+
+def _step_types(text_fields: tuple[str, ...], node: bool) -> Any:
+    """The union on `type` for a plain step (fields at its top) or a React Flow node
+    (fields under `data`); `text_fields` are where a task's instructions may be."""
+
+    def needing(*alternatives: Schema) -> Schema:
+        return {"anyOf": [_under_data(a) if node else a for a in alternatives]}
+
+    def has(field: str) -> Schema:
+        # (`needing` puts it under `data` for a node)
+        return {"required": [field], "properties": {field: _TEXT}}
+
+    only_approvals: Schema = {"properties": {"four_eyes": {"const": False}}}
+    task = {
+        "title": "task",
+        "properties": {"type": {"enum": _TASK_TYPES}},
+        "allOf": [
+            needing(*(has(field) for field in text_fields)),
+            _under_data(only_approvals) if node else only_approvals,
+        ],
+    }
+    approval = {
+        "title": "approval",
+        "required": ["type"],
+        "properties": {"type": {"const": "approval"}},
+        **needing(has("question"), *(has(field) for field in text_fields)),
+    }
+    structural = {
+        "title": "structural (orders steps, does not run)",
+        "required": ["type"],
+        "properties": {"type": {"enum": list(STRUCTURAL_TYPES)}},
+    }
+    return {"oneOf": [task, approval, structural]}
+
+
+def _under_data(schema: Schema) -> Schema:
+    return {"required": ["data"], "properties": {"data": schema}}
+
+
 class _Open(BaseModel):
     # Builders add their own keys (position, style, selected...); they are kept, not rejected.
     model_config = ConfigDict(extra="allow")
@@ -52,6 +98,10 @@ class FlowNodeData(_Open):
 
 
 class FlowNode(_Open):
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra=_step_types(("instructions", "prompt"), node=True)
+    )
+
     id: str = Field(description="Unique within the workflow.")
     type: str | None = Field(
         default=None,
@@ -78,8 +128,15 @@ class ReactFlowWorkflow(_Open):
 
 
 class PlainStep(_Open):
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra=_step_types(("instructions",), node=False)
+    )
+
     id: str | None = Field(default=None, description="Defaults to `step-<n>`.")
-    type: str = Field(default="task", description="`task` or `approval`.")
+    type: str = Field(
+        default="task",
+        description="`task` or `approval`, or a structural `start`/`end`/`input`/`output`.",
+    )
     title: str | None = None
     instructions: str | None = None
     question: str | None = None
