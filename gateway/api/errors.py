@@ -43,6 +43,47 @@ RETRY_AFTER = "retry_after_seconds"
 _OUTCOME_RETRY_SECONDS = 1
 
 
+# Every error code by status: the OpenAPI document's error responses name them, and the
+# README's error table lists the same rows (tests/api/test_documented_errors.py provokes each).
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("bad_request",),
+    401: ("unauthorized",),
+    403: ("forbidden",),
+    404: ("not_found",),
+    405: ("method_not_allowed",),
+    409: (
+        "already_running",
+        "not_running",
+        "not_waiting",
+        "nothing_to_resume",
+        "no_workflow",
+        "workflow_exists",
+        "too_many_schedules",
+        "unreadable_workflow",
+        "unreadable_schedule",
+    ),
+    413: ("payload_too_large",),
+    422: (
+        "validation_error",
+        "idempotency_key_reused",
+        "answer_required",
+        "invalid_workflow",
+        "not_supported",
+        "invalid_request",
+    ),
+    429: ("too_many_active_runs",),
+    502: ("agent_error",),
+    503: ("agent_unavailable", "agent_outcome_unknown"),
+    504: ("agent_timeout",),
+}
+
+
+def error_response(status: int) -> dict[str, Any]:
+    """An OpenAPI error response: the one error body, and the codes it may carry."""
+    codes = ", ".join(f"`{code}`" for code in ERROR_CODES[status])
+    return {"model": ErrorBody, "description": f"Error: {codes}."}
+
+
 class ErrorBody(BaseModel):
     """The body of every error response and WebSocket `error` frame."""
 

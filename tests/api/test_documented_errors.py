@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from gateway.api.errors import ERROR_CODES
 from tests.api.conftest import FakeAgent
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
@@ -39,6 +40,22 @@ def idle(_request: httpx.Request) -> httpx.Response:
             "thread_id": THREAD,
             "status": "idle",
             "values": {"phase": "done", "plan": [], "completed": []},
+            "metadata": {},
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        },
+    )
+
+
+def waiting(_request: httpx.Request) -> httpx.Response:
+    """A thread stopped at an approval, asking its question."""
+    return httpx.Response(
+        200,
+        json={
+            "thread_id": THREAD,
+            "status": "interrupted",
+            "values": {"phase": "running", "plan": [], "completed": []},
+            "interrupts": {"t": [{"value": {"question": "Publish?"}, "id": "i1"}]},
             "metadata": {},
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
@@ -98,6 +115,14 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
         ),
     ),
     ("409", "not_running"): (idle, lambda c: c.post(f"/api/threads/{THREAD}/pause")),
+    ("409", "not_waiting"): (
+        idle,
+        lambda c: c.post(f"/api/threads/{THREAD}/resume", json={"approved": True}),
+    ),
+    ("422", "answer_required"): (waiting, lambda c: c.post(f"/api/threads/{THREAD}/resume")),
+    ("409", "nothing_to_resume"): (idle, lambda c: c.post(f"/api/threads/{THREAD}/resume")),
+    ("409", "no_workflow"): (idle, lambda c: c.post(f"/api/threads/{THREAD}/save-as-workflow")),
+    ("405", "method_not_allowed"): (None, lambda c: c.delete("/api/threads/failed")),
     ("409", "workflow_exists"): (
         saved_workflow,
         lambda c: c.post("/api/workflows", json={"workflow_json": {**WORKFLOW, "id": "w1"}}),
@@ -167,6 +192,14 @@ PROVOKE: dict[tuple[str, str], tuple[Any, Callable[[TestClient], Any]]] = {
 def test_the_table_lists_exactly_what_is_provoked_here():
     assert ROWS, "the README's status table was not found"
     assert set(ROWS) == set(PROVOKE)
+
+
+def test_the_openapi_document_declares_the_same_codes(client: TestClient):
+    """Each operation's error responses name the codes their status carries."""
+    documented = {(str(status), code) for status, codes in ERROR_CODES.items() for code in codes}
+    assert documented == set(ROWS)
+    responses = client.app.openapi()["paths"]["/api/threads/{thread_id}"]["get"]["responses"]  # type: ignore[attr-defined]
+    assert "`already_running`" in responses["409"]["description"]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{s}-{c}" for s, c in ROWS])

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from gateway.agent.client import Actor
 from gateway.api.deps import IDEMPOTENCY_KEY_HEADER, require_user
-from gateway.api.errors import ErrorBody
+from gateway.api.errors import ErrorBody, error_response
 from gateway.api.models import ExecuteRequest, ExecutionAccepted
 from gateway.errors import Invalid, NotFound
 from gateway.library.reads import saved_plan
@@ -26,7 +26,7 @@ from gateway.threads.ids import ANY_UUID_PATTERN, issued_by_agent_server
 AUTHENTICATED = [Depends(require_user)]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 502, 503, 504)
+    status: error_response(status) for status in (400, 401, 403, 404, 409, 413, 422, 502, 503, 504)
 }
 # Routes that start a run: the Agent Server refuses one past the user's active-run cap,
 # and an Idempotency-Key's retry is answered 200 with the original execution.
