@@ -21,15 +21,13 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import start_test_agent_server, start_test_gateway
 from tests.integration.helpers import FUZZ
-from tools.launcher import stop
+from tests.integration.test_fuzz import fuzz_gateway  # noqa: F401 (the same stack)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("THREADGATE_FUZZ_ALL_CHECKS") != "1",
@@ -43,19 +41,6 @@ MAX_EXAMPLES = 20
 # Within the suite's 300 s per test (pytest-timeout), the stack's start and stop included.
 RUN_TIMEOUT = 270
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-
-
-@pytest.fixture(scope="module")
-def fuzz_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A gateway and Agent Server (offline model) for the fuzzer alone."""
-    data: Path = tmp_path_factory.mktemp("fuzz")
-    agent, agent_url = start_test_agent_server(data, model=None)
-    proc, url = start_test_gateway(agent_url, data, "gateway-fuzz")
-    try:
-        yield url
-    finally:
-        stop(proc)
-        stop(agent)
 
 
 @dataclass
@@ -102,7 +87,10 @@ def failures_section(output: str) -> str:
     return "\n".join(line.rstrip() for line in (lines[starts[0] :] if starts else lines[-60:]))
 
 
-def test_every_operation_passes_every_check_in_every_phase(fuzz_gateway: str, tmp_path: Path):
+def test_every_operation_passes_every_check_in_every_phase(
+    fuzz_gateway: str,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+):
     report = tmp_path / "report.ndjson"
     headers = [arg for name, value in FUZZ.items() for arg in ("--header", f"{name}: {value}")]
     command = [
