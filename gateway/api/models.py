@@ -91,7 +91,7 @@ EXECUTE_FORMS: list[JsonValue] = [
         "title": "Run a workflow document",
         "required": ["workflow_json"],
         "properties": {
-            "workflow_json": {"type": "object"},
+            "workflow_json": {"$ref": "#/components/schemas/WorkflowDocument"},
             "workflow_id": _ABSENT,
             "version": _ABSENT,
             "message": _ABSENT,
@@ -101,7 +101,7 @@ EXECUTE_FORMS: list[JsonValue] = [
         "title": "Run a saved workflow",
         "required": ["workflow_id"],
         "properties": {
-            "workflow_id": {"type": "string"},
+            "workflow_id": {"type": "string", "pattern": WORKFLOW_ID_PATTERN},
             "workflow_json": _ABSENT,
             "message": _ABSENT,
         },
@@ -110,8 +110,8 @@ EXECUTE_FORMS: list[JsonValue] = [
         "title": "Follow up on a thread",
         "required": ["message", "thread_id"],
         "properties": {
-            "message": {"type": "string"},
-            "thread_id": {"type": "string"},
+            "message": {"type": "string", "minLength": 1},
+            "thread_id": {"type": "string", "pattern": UUID_PATTERN},
             "workflow_json": _ABSENT,
             "workflow_id": _ABSENT,
             "version": _ABSENT,
